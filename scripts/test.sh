@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# test.sh - set everything up and run every test (the README's test command;
+# .ci/run runs exactly this).
+#   1. install missing Debian packages (scripts/deps.sh test)
+#   2. gcc build with -Werror, all tests (unit, golden, cli)
+#   3. clang build with -Werror + AddressSanitizer/UndefinedBehaviorSanitizer
+#      (leak detection on), all tests again
+# Build trees go to build/ under the checkout. Exit status is non-zero if any
+# step fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh test
+
+jobs=$(nproc 2>/dev/null || echo 2)
+run_suite() {
+  local name=$1; shift
+  echo "== $name: configure and build" >&2
+  cmake -S . -B "build/$name" -DECSREV_WERROR=ON "$@" >/dev/null
+  cmake --build "build/$name" -j"$jobs" >/dev/null
+  echo "== $name: tests" >&2
+  ctest --test-dir "build/$name" --output-on-failure -j"$jobs"
+}
+
+run_suite gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DECSREV_SANITIZE=ON
+echo "all test suites passed" >&2

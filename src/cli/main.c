@@ -1,0 +1,108 @@
+/*
+ * main.c - ecsrev entry point: global set-up and the command table.
+ *
+ * `ecsrev <command> [options] [args]`, `ecsrev help <command>`,
+ * `ecsrev --version`, `ecsrev --help`. Each command lives in cmd_<name>.c.
+ */
+#include <ecsrev/json.h>
+
+#include <curl/curl.h>
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command s_commands[] = {
+    {"fetch", cmd_fetch, "fetch service revisions from Amazon ECS into the store"},
+    {"import", cmd_import,
+     "import revisions from files (aws ecs describe-service-revisions output)"},
+    {"show", cmd_show, "show a stored revision"},
+    {"diff", cmd_diff, "show what changed between two revisions"},
+    {"log", cmd_log, "show the change history of services"},
+    {"audit", cmd_audit, "check stored revisions against compliance rules"},
+    {"verify", cmd_verify, "check the store's integrity and its tamper-evident history"},
+    {"export", cmd_export, "print stored revisions as JSON Lines"},
+    {"stats", cmd_stats, "show counts and sizes of the store"},
+    {"canon", cmd_canon, "print the RFC 8785 canonical form of a JSON document"},
+};
+
+static void usage(FILE *f)
+{
+    (void)fprintf(f, "usage: ecsrev <command> [options] [args]\n\n"
+                     "Keep the history of Amazon ECS service revisions and see what changed.\n\n"
+                     "commands:\n");
+    for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++) {
+        (void)fprintf(f, "  %-8s %s\n", s_commands[i].name, s_commands[i].summary);
+    }
+    (void)fprintf(f,
+                  "\nRun 'ecsrev <command> --help' for a command's options.\n"
+                  "Exit status: 0 ok or no differences, 1 differences or findings, 2 trouble.\n");
+}
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++) {
+        if (strcmp(s_commands[i].name, name) == 0) {
+            return &s_commands[i];
+        }
+    }
+    return NULL;
+}
+
+static int run(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_TROUBLE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        out_printf("ecsrev %s\n", ECSREV_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        const struct command *c = find(argv[2]);
+        if (c == NULL) {
+            cli_error("unknown command '%s'; see 'ecsrev --help'", argv[2]);
+            return EXIT_TROUBLE;
+        }
+        char *hargv[] = {argv[2], (char *)(uintptr_t) "--help", NULL};
+        return c->fn(2, hargv);
+    }
+    const struct command *c = find(name);
+    if (c == NULL) {
+        cli_error("unknown command '%s'; see 'ecsrev --help'", name);
+        return EXIT_TROUBLE;
+    }
+    return c->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    (void)setlocale(LC_ALL, "C");
+    ecsrev_json_init();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cli_error("cannot initialize libcurl");
+        return EXIT_TROUBLE;
+    }
+    int rc = run(argc, argv);
+    out_flush();
+    curl_global_cleanup();
+    return rc;
+}

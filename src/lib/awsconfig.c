@@ -1,0 +1,800 @@
+/*
+ * awsconfig.c - AWS shared config and credentials files, region and endpoint.
+ *
+ * The INI parser follows what the AWS CLI accepts (Python configparser as used by
+ * botocore): `[section]`, `key = value` / `key: value`, full-line '#'/';' comments,
+ * indented continuation lines, nested sub-sections (`s3 =` followed by indented
+ * `key = value`) skipped. It never crashes on garbage: every line is bounded by the
+ * input, which is capped at ECSREV_AWS_CONFIG_MAX_FILE, and NUL bytes are rejected.
+ * Keys are lower-cased (configparser does the same); section names are kept.
+ *
+ * Only the selected profile is collected; a relevant key repeated for that profile
+ * within one file is an error rather than a silent "last one wins". Values from the
+ * credentials file override the config file's, as in botocore.
+ *
+ * Region text is restricted to [a-z0-9-] so it can be placed in a host name and a
+ * SigV4 scope; endpoint URLs must be http(s)://host[:port] with no path, query,
+ * whitespace or control characters. Secrets read from files are wiped on dispose.
+ */
+#include <ecsrev/creds.h>
+
+#include <ecsrev/crypto.h>
+
+#include "awsconfig_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+/* ---- INI parser ------------------------------------------------------------------------- */
+
+struct ini_state {
+    const char *fname;
+    ecsrev_awsconfig__entry_fn fn;
+    void *payload;
+    struct ecsrev_buf section;
+    struct ecsrev_buf key;
+    struct ecsrev_buf value;
+    bool have_section;
+    bool pending;
+    bool nested; /* the pending key opened a nested sub-section */
+    size_t pending_line;
+};
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+static char ascii_lower(char c)
+{
+    static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    static const char lower_case[] = "abcdefghijklmnopqrstuvwxyz";
+    for (size_t i = 0; i < sizeof(upper) - 1; i++) {
+        if (upper[i] == c) {
+            return lower_case[i];
+        }
+    }
+    return c;
+}
+
+/* Trim blanks on both ends of [*s, *s + *len). */
+static void trim(const char **s, size_t *len)
+{
+    while (*len > 0 && is_blank(**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && is_blank((*s)[*len - 1])) {
+        (*len)--;
+    }
+}
+
+static int set_buf(struct ecsrev_buf *b, const char *s, size_t len, struct ecsrev_error *err)
+{
+    ecsrev_buf_clear(b);
+    int rc = ecsrev_buf_append(b, s, len, err);
+    if (rc == 0 && b->ptr == NULL) {
+        rc = ecsrev_buf_append(b, "", 0, err);
+    }
+    return rc;
+}
+
+static int flush(struct ini_state *st, struct ecsrev_error *err)
+{
+    if (!st->pending) {
+        return 0;
+    }
+    st->pending = false;
+    st->nested = false;
+    return st->fn(st->section.ptr, st->key.ptr, st->value.ptr, st->pending_line, st->payload, err);
+}
+
+static int parse_section(struct ini_state *st, const char *s, size_t len, size_t line,
+                         struct ecsrev_error *err)
+{
+    const char *close = memchr(s, ']', len);
+    if (close == NULL) {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: missing ']' in section header",
+                                st->fname, line);
+    }
+    const char *rest = close + 1;
+    size_t rest_len = len - (size_t)(rest - s);
+    trim(&rest, &rest_len);
+    if (rest_len > 0 && rest[0] != '#' && rest[0] != ';') {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: unexpected text after ']'", st->fname,
+                                line);
+    }
+    const char *name = s + 1;
+    size_t name_len = (size_t)(close - name);
+    trim(&name, &name_len);
+    if (name_len == 0) {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: empty section name", st->fname, line);
+    }
+    st->have_section = true;
+    return set_buf(&st->section, name, name_len, err);
+}
+
+static int parse_entry(struct ini_state *st, const char *s, size_t len, size_t line,
+                       struct ecsrev_error *err)
+{
+    size_t i = 0;
+    while (i < len && s[i] != '=' && s[i] != ':') {
+        i++;
+    }
+    if (i == len) {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: expected 'key = value'", st->fname,
+                                line);
+    }
+    if (!st->have_section) {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: entry outside of a [section]",
+                                st->fname, line);
+    }
+    const char *key = s;
+    size_t key_len = i;
+    const char *val = s + i + 1;
+    size_t val_len = len - i - 1;
+    trim(&key, &key_len);
+    trim(&val, &val_len);
+    if (key_len == 0) {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: empty key", st->fname, line);
+    }
+    int rc;
+    if ((rc = set_buf(&st->key, key, key_len, err)) < 0 ||
+        (rc = set_buf(&st->value, val, val_len, err)) < 0) {
+        return rc;
+    }
+    for (size_t k = 0; k < st->key.len; k++) {
+        st->key.ptr[k] = ascii_lower(st->key.ptr[k]);
+    }
+    st->pending = true;
+    st->pending_line = line;
+    return 0;
+}
+
+static int continuation(struct ini_state *st, const char *s, size_t len, struct ecsrev_error *err)
+{
+    if (st->nested || st->value.len == 0) {
+        st->nested = true; /* nested sub-section entry: ignored */
+        return 0;
+    }
+    int rc = ecsrev_buf_putc(&st->value, '\n', err);
+    return rc < 0 ? rc : ecsrev_buf_append(&st->value, s, len, err);
+}
+
+static int parse_line(struct ini_state *st, const char *s, size_t len, size_t line,
+                      struct ecsrev_error *err)
+{
+    if (len > 0 && s[len - 1] == '\r') {
+        len--;
+    }
+    const char *t = s;
+    size_t tlen = len;
+    trim(&t, &tlen);
+    if (tlen == 0) {
+        return flush(st, err);
+    }
+    if (t[0] == '#' || t[0] == ';') {
+        return 0;
+    }
+    if (is_blank(s[0]) && st->pending) {
+        return continuation(st, t, tlen, err);
+    }
+    int rc = flush(st, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if (t[0] == '[') {
+        return parse_section(st, t, tlen, line, err);
+    }
+    return parse_entry(st, t, tlen, line, err);
+}
+
+int ecsrev_awsconfig__parse(const char *data, size_t len, const char *fname,
+                            ecsrev_awsconfig__entry_fn fn, void *payload, struct ecsrev_error *err)
+{
+    if (len > ECSREV_AWS_CONFIG_MAX_FILE) {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: file larger than %zu bytes", fname,
+                                ECSREV_AWS_CONFIG_MAX_FILE);
+    }
+    if (len > 0 && memchr(data, '\0', len) != NULL) {
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: NUL byte in file", fname);
+    }
+    struct ini_state st = {fname,           fn,    payload, ECSREV_BUF_INIT, ECSREV_BUF_INIT,
+                           ECSREV_BUF_INIT, false, false,   false,           0};
+    size_t line = 0;
+    size_t pos = 0;
+    int rc = 0;
+    if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+        pos = 3; /* UTF-8 byte order mark */
+    }
+    while (pos < len && rc == 0) {
+        const char *nl = memchr(data + pos, '\n', len - pos);
+        size_t end = nl != NULL ? (size_t)(nl - data) : len;
+        line++;
+        rc = parse_line(&st, data + pos, end - pos, line, err);
+        pos = end + 1;
+    }
+    if (rc == 0) {
+        rc = flush(&st, err);
+    }
+    ecsrev_buf_dispose(&st.section);
+    ecsrev_buf_dispose(&st.key);
+    ecsrev_buf_dispose_secret(&st.value);
+    return rc;
+}
+
+int ecsrev_awsconfig__read_file(struct ecsrev_buf *out, const char *path, struct ecsrev_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        if (e == ENOENT) {
+            return ecsrev_error_set_cause(err, ECSREV_ENOTFOUND, e, "%s: no such file", path);
+        }
+        return ecsrev_error_set_cause(err, ECSREV_EIO, e, "%s: cannot open (errno %d)", path, e);
+    }
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (ecsrev_buf_append(out, chunk, n, NULL) < 0) {
+            rc = ecsrev_error_set(err, ECSREV_EPARSE, "%s: file larger than %zu bytes", path,
+                                  out->max);
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno, "%s: read error", path);
+    }
+    (void)fclose(f);
+    if (rc == 0 && out->ptr == NULL) {
+        rc = ecsrev_buf_append(out, "", 0, err);
+    }
+    return rc;
+}
+
+/* ---- profile collection ----------------------------------------------------------------- */
+
+enum key_id {
+    K_ACCESS_KEY,
+    K_SECRET_KEY,
+    K_SESSION_TOKEN,
+    K_PROCESS,
+    K_REGION,
+    K_ENDPOINT,
+    K_CA_BUNDLE,
+    K_MAX_ATTEMPTS,
+    K_ROLE_ARN,
+    K_SSO_START_URL,
+    K_SSO_SESSION,
+    K_SSO_ACCOUNT,
+    K_WEB_IDENTITY,
+    K_COUNT
+};
+
+static const char *const s_keys[K_COUNT] = {
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "credential_process",
+    "region",
+    "endpoint_url",
+    "ca_bundle",
+    "max_attempts",
+    "role_arn",
+    "sso_start_url",
+    "sso_session",
+    "sso_account_id",
+    "web_identity_token_file",
+};
+
+struct collect {
+    const char *profile;
+    const char *fname;
+    bool config_file; /* `[profile x]` syntax */
+    bool found;
+    bool seen[K_COUNT]; /* per file, for duplicate detection */
+    char *vals[K_COUNT];
+};
+
+static bool section_matches(const char *section, const char *profile, bool config_file)
+{
+    if (!config_file) {
+        return strcmp(section, profile) == 0;
+    }
+    if (strcmp(section, "default") == 0) {
+        return strcmp(profile, "default") == 0;
+    }
+    if (strncmp(section, "profile", 7) != 0 || !is_blank(section[7])) {
+        return false;
+    }
+    const char *name = section + 7;
+    while (is_blank(*name)) {
+        name++;
+    }
+    return strcmp(name, profile) == 0;
+}
+
+static void free_value(char **v)
+{
+    if (*v != NULL) {
+        ecsrev_cleanse(*v, strlen(*v));
+        free(*v);
+        *v = NULL;
+    }
+}
+
+static int collect_entry(const char *section, const char *key, const char *value, size_t line,
+                         void *payload, struct ecsrev_error *err)
+{
+    struct collect *c = payload;
+    if (!section_matches(section, c->profile, c->config_file)) {
+        return 0;
+    }
+    c->found = true;
+    for (int k = 0; k < K_COUNT; k++) {
+        if (strcmp(key, s_keys[k]) != 0) {
+            continue;
+        }
+        if (c->seen[k]) {
+            return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: duplicate '%s' for profile '%s'",
+                                    c->fname, line, key, c->profile);
+        }
+        c->seen[k] = true;
+        free_value(&c->vals[k]);
+        c->vals[k] = ecsrev_xstrdup(value);
+        return 0;
+    }
+    return 0;
+}
+
+/* Parse @p path into @p c; a missing file is fine. */
+static int load_file(struct collect *c, const char *path, bool config_file,
+                     struct ecsrev_error *err)
+{
+    struct ecsrev_buf data;
+    ecsrev_buf_init(&data, ECSREV_AWS_CONFIG_MAX_FILE);
+    int rc = ecsrev_awsconfig__read_file(&data, path, err);
+    if (rc == ECSREV_ENOTFOUND) {
+        ecsrev_error_clear(err);
+        rc = 0;
+        goto done;
+    }
+    if (rc < 0) {
+        goto done;
+    }
+    c->fname = path;
+    c->config_file = config_file;
+    memset(c->seen, 0, sizeof(c->seen));
+    rc = ecsrev_awsconfig__parse(data.ptr, data.len, path, collect_entry, c, err);
+done:
+    ecsrev_buf_dispose_secret(&data);
+    return rc;
+}
+
+/* Env value or NULL when unset or empty. */
+static const char *env(ecsrev_getenv_fn getenv_fn, void *payload, const char *name)
+{
+    const char *v = getenv_fn != NULL ? getenv_fn(name, payload) : NULL;
+    return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+/* @p explicit_path (may start with "~/") or $HOME/.aws/<name>; NULL without HOME. */
+static char *file_path(const char *explicit_path, const char *home, const char *name)
+{
+    struct ecsrev_buf b = ECSREV_BUF_INIT;
+    int rc;
+    if (explicit_path != NULL && strncmp(explicit_path, "~/", 2) != 0) {
+        return ecsrev_xstrdup(explicit_path);
+    }
+    if (home == NULL) {
+        return NULL;
+    }
+    if (explicit_path != NULL) {
+        rc = ecsrev_buf_printf(&b, NULL, "%s/%s", home, explicit_path + 2);
+    } else {
+        rc = ecsrev_buf_printf(&b, NULL, "%s/.aws/%s", home, name);
+    }
+    if (rc < 0) {
+        ecsrev_buf_dispose(&b);
+        return NULL;
+    }
+    return ecsrev_buf_detach(&b);
+}
+
+static int parse_max_attempts(int *out, const char *s, const char *where, struct ecsrev_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 100) {
+        return ecsrev_error_set(err, ECSREV_EPARSE,
+                                "invalid max_attempts '%.32s' (from %s): want 1..100", s, where);
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static bool valid_profile_name(const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 0 || n > 128) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == 0x7f || c == '[' || c == ']') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void take(char **dst, char **src)
+{
+    *dst = *src;
+    *src = NULL;
+}
+
+static void fill_profile(struct ecsrev_aws_config *out, struct collect *c)
+{
+    struct ecsrev_aws_profile *p = &out->creds;
+    p->found = c->found;
+    take(&p->access_key_id, &c->vals[K_ACCESS_KEY]);
+    take(&p->secret_access_key, &c->vals[K_SECRET_KEY]);
+    take(&p->session_token, &c->vals[K_SESSION_TOKEN]);
+    take(&p->credential_process, &c->vals[K_PROCESS]);
+    p->has_role_arn = c->vals[K_ROLE_ARN] != NULL;
+    p->has_sso = c->vals[K_SSO_START_URL] != NULL || c->vals[K_SSO_SESSION] != NULL ||
+                 c->vals[K_SSO_ACCOUNT] != NULL;
+    p->has_web_identity = c->vals[K_WEB_IDENTITY] != NULL;
+    take(&out->region, &c->vals[K_REGION]);
+    take(&out->endpoint_url, &c->vals[K_ENDPOINT]);
+}
+
+static int finish_settings(struct ecsrev_aws_config *out, struct collect *c,
+                           ecsrev_getenv_fn getenv_fn, void *env_payload, struct ecsrev_error *err)
+{
+    const char *ca = env(getenv_fn, env_payload, "AWS_CA_BUNDLE");
+    if (ca != NULL) {
+        out->ca_bundle = ecsrev_xstrdup(ca);
+    } else if (c->vals[K_CA_BUNDLE] != NULL && c->vals[K_CA_BUNDLE][0] != '\0') {
+        take(&out->ca_bundle, &c->vals[K_CA_BUNDLE]);
+    }
+    const char *ma = env(getenv_fn, env_payload, "AWS_MAX_ATTEMPTS");
+    if (ma != NULL) {
+        return parse_max_attempts(&out->max_attempts, ma, "AWS_MAX_ATTEMPTS", err);
+    }
+    if (c->vals[K_MAX_ATTEMPTS] != NULL) {
+        char where[200];
+        (void)snprintf(where, sizeof(where), "profile '%.128s'", out->profile);
+        return parse_max_attempts(&out->max_attempts, c->vals[K_MAX_ATTEMPTS], where, err);
+    }
+    return 0;
+}
+
+static void select_profile(struct ecsrev_aws_config *out, const char *profile_opt,
+                           ecsrev_getenv_fn getenv_fn, void *env_payload)
+{
+    const char *env_profile = env(getenv_fn, env_payload, "AWS_PROFILE");
+    if (profile_opt != NULL) {
+        out->profile = ecsrev_xstrdup(profile_opt);
+        out->profile_explicit = true;
+        out->profile_from_option = true;
+    } else if (env_profile != NULL) {
+        out->profile = ecsrev_xstrdup(env_profile);
+        out->profile_explicit = true;
+    } else {
+        out->profile = ecsrev_xstrdup("default");
+    }
+}
+
+int ecsrev_aws_config_load(struct ecsrev_aws_config *out, const char *profile_opt,
+                           ecsrev_getenv_fn getenv_fn, void *env_payload, struct ecsrev_error *err)
+{
+    struct collect c;
+    int rc = 0;
+    memset(&c, 0, sizeof(c));
+    *out = (struct ecsrev_aws_config)ECSREV_AWS_CONFIG_INIT;
+    select_profile(out, profile_opt, getenv_fn, env_payload);
+    if (!valid_profile_name(out->profile)) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid profile name");
+    }
+    const char *home = env(getenv_fn, env_payload, "HOME");
+    out->config_file = file_path(env(getenv_fn, env_payload, "AWS_CONFIG_FILE"), home, "config");
+    out->credentials_file =
+        file_path(env(getenv_fn, env_payload, "AWS_SHARED_CREDENTIALS_FILE"), home, "credentials");
+    c.profile = out->profile;
+    /* config first, then credentials: later files override earlier ones */
+    if ((out->config_file != NULL && (rc = load_file(&c, out->config_file, true, err)) < 0) ||
+        (out->credentials_file != NULL &&
+         (rc = load_file(&c, out->credentials_file, false, err)) < 0)) {
+        goto done;
+    }
+    if (!c.found && out->profile_explicit) {
+        rc = ecsrev_error_set(err, ECSREV_ENOTFOUND, "profile '%s' not found in %s, %s",
+                              out->profile, out->config_file ? out->config_file : "(no config)",
+                              out->credentials_file ? out->credentials_file
+                                                    : "(no credentials file)");
+        goto done;
+    }
+    rc = finish_settings(out, &c, getenv_fn, env_payload, err);
+    fill_profile(out, &c);
+done:
+    for (int k = 0; k < K_COUNT; k++) {
+        free_value(&c.vals[k]);
+    }
+    return rc;
+}
+
+void ecsrev_aws_config_dispose(struct ecsrev_aws_config *cfg)
+{
+    if (cfg == NULL) {
+        return;
+    }
+    free(cfg->profile);
+    free(cfg->config_file);
+    free(cfg->credentials_file);
+    free(cfg->region);
+    free(cfg->endpoint_url);
+    free(cfg->ca_bundle);
+    free_value(&cfg->creds.access_key_id);
+    free_value(&cfg->creds.secret_access_key);
+    free_value(&cfg->creds.session_token);
+    free_value(&cfg->creds.credential_process);
+    *cfg = (struct ecsrev_aws_config)ECSREV_AWS_CONFIG_INIT;
+}
+
+/* ---- region ------------------------------------------------------------------------------ */
+
+static bool is_alnum_lower(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Lower-case copy of @p s if it is a valid region, else NULL. */
+static char *normalize_region(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63) {
+        return NULL;
+    }
+    char *r = ecsrev_xstrdup(s);
+    for (size_t i = 0; i < n; i++) {
+        r[i] = ascii_lower(r[i]);
+        if (!is_alnum_lower(r[i]) && r[i] != '-') {
+            free(r);
+            return NULL;
+        }
+    }
+    if (!is_alnum_lower(r[0]) || !is_alnum_lower(r[n - 1])) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int ecsrev_region_resolve(char **out, const char *region_opt, const struct ecsrev_aws_config *cfg,
+                          ecsrev_getenv_fn getenv_fn, void *env_payload, struct ecsrev_error *err)
+{
+    const char *v = NULL;
+    const char *where = NULL;
+    const char *env_region = env(getenv_fn, env_payload, "AWS_REGION");
+    const char *env_default = env(getenv_fn, env_payload, "AWS_DEFAULT_REGION");
+    *out = NULL;
+    if (region_opt != NULL) {
+        v = region_opt;
+        where = "--region";
+    } else if (env_region != NULL) {
+        v = env_region;
+        where = "AWS_REGION";
+    } else if (env_default != NULL) {
+        v = env_default;
+        where = "AWS_DEFAULT_REGION";
+    } else if (cfg != NULL && cfg->region != NULL && cfg->region[0] != '\0') {
+        v = cfg->region;
+        where = "the profile";
+    }
+    if (v == NULL) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "no region: use --region or AWS_REGION");
+    }
+    *out = normalize_region(v);
+    if (*out == NULL) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid region '%.64s' (from %s)", v, where);
+    }
+    return 0;
+}
+
+/* ---- partitions (from partitions.json regionRegex / dnsSuffix) --------------------------- */
+
+/*
+ * Each pattern is a list of space-separated tokens matched against the
+ * dash-separated parts of the region: a literal (alternatives split by '|'),
+ * "W" = \w+ or "D" = \d+. \w never matches '-', so splitting on '-' is exact.
+ */
+struct partition {
+    const char *id;
+    const char *pattern;
+    const char *dns_suffix;
+};
+
+static const struct partition s_partitions[] = {
+    {"aws-us-gov", "us gov W D", "amazonaws.com"},
+    {"aws-iso", "us iso W D", "c2s.ic.gov"},
+    {"aws-iso-b", "us isob W D", "sc2s.sgov.gov"},
+    {"aws-iso-e", "eu isoe W D", "cloud.adc-e.uk"},
+    {"aws-iso-f", "us isof W D", "csp.hci.ic.gov"},
+    {"aws-eusc", "eusc de W D", "amazonaws.eu"},
+    {"aws-cn", "cn W D", "amazonaws.com.cn"},
+    {"aws", "us|eu|ap|sa|ca|me|af|il|mx W D", "amazonaws.com"},
+};
+
+static bool token_matches(const char *tok, size_t tok_len, const char *part, size_t part_len)
+{
+    if (part_len == 0) {
+        return false;
+    }
+    if (tok_len == 1 && (tok[0] == 'W' || tok[0] == 'D')) {
+        for (size_t i = 0; i < part_len; i++) {
+            char c = part[i];
+            bool digit = c >= '0' && c <= '9';
+            bool word = digit || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+            if (tok[0] == 'D' ? !digit : !word) {
+                return false;
+            }
+        }
+        return true;
+    }
+    while (tok_len > 0) {
+        const char *bar = memchr(tok, '|', tok_len);
+        size_t alt_len = bar != NULL ? (size_t)(bar - tok) : tok_len;
+        if (alt_len == part_len && memcmp(tok, part, part_len) == 0) {
+            return true;
+        }
+        tok += alt_len + (bar != NULL ? 1 : 0);
+        tok_len -= alt_len + (bar != NULL ? 1 : 0);
+    }
+    return false;
+}
+
+static bool pattern_matches(const char *pattern, const char *region)
+{
+    const char *p = pattern;
+    const char *r = region;
+    for (;;) {
+        size_t tok_len = strcspn(p, " ");
+        size_t part_len = strcspn(r, "-");
+        if (!token_matches(p, tok_len, r, part_len)) {
+            return false;
+        }
+        bool last_tok = p[tok_len] == '\0';
+        bool last_part = r[part_len] == '\0';
+        if (last_tok || last_part) {
+            return last_tok && last_part;
+        }
+        p += tok_len + 1;
+        r += part_len + 1;
+    }
+}
+
+const char *ecsrev_region_dns_suffix(const char *region)
+{
+    for (size_t i = 0; i < sizeof(s_partitions) / sizeof(s_partitions[0]); i++) {
+        if (pattern_matches(s_partitions[i].pattern, region)) {
+            return s_partitions[i].dns_suffix;
+        }
+    }
+    return "amazonaws.com";
+}
+
+/* ---- endpoint ---------------------------------------------------------------------------- */
+
+/*
+ * Check @p url and return a normalized copy (trailing '/' and default port removed),
+ * or NULL with a reason in @p why.
+ */
+static char *normalize_endpoint(const char *url, const char **why)
+{
+    size_t skip;
+    bool https = false;
+    if (strncmp(url, "https://", 8) == 0) {
+        skip = 8;
+        https = true;
+    } else if (strncmp(url, "http://", 7) == 0) {
+        skip = 7;
+    } else {
+        *why = "must start with https:// or http://";
+        return NULL;
+    }
+    for (const char *p = url; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c == 0x7f || c == '?' || c == '#' || c == '@' || c == '\\') {
+            *why = "contains a space, control character, '?', '#', '@' or '\\'";
+            return NULL;
+        }
+    }
+    size_t len = strlen(url);
+    while (len > skip && url[len - 1] == '/') {
+        len--;
+    }
+    const char *host = url + skip;
+    size_t host_len = len - skip;
+    if (host_len == 0 || host[0] == ':') {
+        *why = "has no host";
+        return NULL;
+    }
+    if (memchr(host, '/', host_len) != NULL) {
+        *why = "has a path (only scheme://host[:port] is supported)";
+        return NULL;
+    }
+    const char *dflt = https ? ":443" : ":80";
+    size_t dl = strlen(dflt);
+    if (host_len > dl && memcmp(host + host_len - dl, dflt, dl) == 0) {
+        len -= dl;
+    }
+    return ecsrev_xstrndup(url, len);
+}
+
+static bool env_true(ecsrev_getenv_fn getenv_fn, void *env_payload, const char *name)
+{
+    const char *v = env(getenv_fn, env_payload, name);
+    if (v == NULL || strlen(v) != 4) {
+        return false;
+    }
+    char low[5];
+    for (int i = 0; i < 4; i++) {
+        low[i] = ascii_lower(v[i]);
+    }
+    low[4] = '\0';
+    return strcmp(low, "true") == 0;
+}
+
+int ecsrev_endpoint_resolve(char **out, const char *endpoint_opt, const char *region,
+                            const struct ecsrev_aws_config *cfg, ecsrev_getenv_fn getenv_fn,
+                            void *env_payload, struct ecsrev_error *err)
+{
+    const char *v = NULL;
+    const char *where = NULL;
+    *out = NULL;
+    bool ignore = env_true(getenv_fn, env_payload, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    if (endpoint_opt != NULL) {
+        v = endpoint_opt;
+        where = "--endpoint-url";
+    } else if (!ignore && env(getenv_fn, env_payload, "AWS_ENDPOINT_URL_ECS") != NULL) {
+        v = env(getenv_fn, env_payload, "AWS_ENDPOINT_URL_ECS");
+        where = "AWS_ENDPOINT_URL_ECS";
+    } else if (!ignore && env(getenv_fn, env_payload, "AWS_ENDPOINT_URL") != NULL) {
+        v = env(getenv_fn, env_payload, "AWS_ENDPOINT_URL");
+        where = "AWS_ENDPOINT_URL";
+    } else if (!ignore && cfg != NULL && cfg->endpoint_url != NULL &&
+               cfg->endpoint_url[0] != '\0') {
+        v = cfg->endpoint_url;
+        where = "profile endpoint_url";
+    }
+    if (v != NULL) {
+        const char *why = NULL;
+        *out = normalize_endpoint(v, &why);
+        if (*out == NULL) {
+            return ecsrev_error_set(err, ECSREV_EINVAL,
+                                    "invalid endpoint URL '%.200s' (from %s): %s", v, where, why);
+        }
+        return 0;
+    }
+    char *r = region != NULL ? normalize_region(region) : NULL;
+    if (r == NULL) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "no valid region for the ECS endpoint");
+    }
+    struct ecsrev_buf b = ECSREV_BUF_INIT;
+    int rc = ecsrev_buf_printf(&b, err, "https://ecs.%s.%s", r, ecsrev_region_dns_suffix(r));
+    free(r);
+    if (rc < 0) {
+        ecsrev_buf_dispose(&b);
+        return rc;
+    }
+    *out = ecsrev_buf_detach(&b);
+    return 0;
+}

@@ -1,0 +1,685 @@
+/*
+ * ecs_fetch.c - the fetch pipeline: services -> deployments -> revision ARNs
+ * -> the revisions not stored yet, in batches of at most 20.
+ *
+ * Phases run one after the other, each with up to `concurrency` requests in
+ * flight: ListServices (pages in sequence), ListServiceDeployments (pages of
+ * each service in sequence, services in parallel), DescribeServiceDeployments
+ * and DescribeServiceRevisions (batches in parallel). Between phases the ARN
+ * sets are sorted and deduplicated, so the batches, and what the batch
+ * callback sees, depend only on the data, never on timing: a batch that
+ * completes early is parsed and normalized, then held until every batch
+ * before it has been delivered.
+ *
+ * Limits: responses are capped by the transport; ARN sets grow with the
+ * number of deployments (a few bytes per ARN).
+ */
+#include <ecsrev/ecs.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecs_priv.h"
+
+#include "banned.h"
+
+/* A growable array of owned strings. */
+struct strv {
+    char **v;
+    size_t n, cap;
+};
+
+static void strv_push(struct strv *s, const char *str)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap == 0 ? 32 : s->cap * 2;
+        s->v = ecsrev_xrealloc(s->v, s->cap * sizeof(*s->v));
+    }
+    s->v[s->n++] = ecsrev_xstrdup(str);
+}
+
+static void strv_dispose(struct strv *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i]);
+    }
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void strv_sort_unique(struct strv *s)
+{
+    if (s->n == 0) {
+        return;
+    }
+    qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+    size_t w = 1;
+    for (size_t i = 1; i < s->n; i++) {
+        if (strcmp(s->v[i], s->v[w - 1]) == 0) {
+            free(s->v[i]);
+        } else {
+            s->v[w++] = s->v[i];
+        }
+    }
+    s->n = w;
+}
+
+/* An owned failure entry. */
+struct fail {
+    char *arn;
+    char *reason;
+    char *detail;
+};
+
+struct failv {
+    struct fail *v;
+    size_t n, cap;
+};
+
+static void failv_push(struct failv *f, const char *arn, const char *reason, const char *detail)
+{
+    if (f->n == f->cap) {
+        f->cap = f->cap == 0 ? 8 : f->cap * 2;
+        f->v = ecsrev_xrealloc(f->v, f->cap * sizeof(*f->v));
+    }
+    struct fail *e = &f->v[f->n++];
+    e->arn = ecsrev_xstrdup(arn != NULL ? arn : "(no arn)");
+    e->reason = ecsrev_xstrdup(reason != NULL ? reason : "UNKNOWN");
+    e->detail = detail != NULL ? ecsrev_xstrdup(detail) : NULL;
+}
+
+static void failv_dispose(struct failv *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->v[i].arn);
+        free(f->v[i].reason);
+        free(f->v[i].detail);
+    }
+    free(f->v);
+    memset(f, 0, sizeof(*f));
+}
+
+static int cmp_fail(const void *a, const void *b)
+{
+    const struct fail *x = a;
+    const struct fail *y = b;
+    int c = strcmp(x->arn, y->arn);
+    return c != 0 ? c : strcmp(x->reason, y->reason);
+}
+
+/* The results of one DescribeServiceRevisions batch, held until its turn. */
+struct slot {
+    bool ready;
+    struct ecsrev_revision *revs;
+    size_t n_revs;
+    struct failv fails;
+};
+
+struct fetch {
+    struct ecsrev_ecs *c;
+    const struct ecsrev_fetch_spec *spec;
+    const struct ecsrev_fetch_callbacks *cb;
+    struct ecsrev_fetch_progress prog;
+    struct strv services;    /* services to list (names or ARNs) */
+    struct strv deployments; /* deployment ARNs */
+    struct strv revisions;   /* revision ARNs referenced */
+    struct strv want;        /* revision ARNs to fetch, sorted */
+    struct failv dep_fails;
+    struct slot *slots;
+    size_t n_slots, next_slot;
+};
+
+static void progress(const struct fetch *f)
+{
+    if (f->cb->progress != NULL) {
+        f->cb->progress(&f->prog, f->cb->payload);
+    }
+}
+
+/* ---- response helpers ---- */
+
+static int malformed(const struct ecsrev_ecs__job *j, const char *member, const char *what,
+                     struct ecsrev_error *err)
+{
+    return ecsrev_error_set(err, ECSREV_EINVAL, "%s: malformed response: %s %s", j->op, member,
+                            what);
+}
+
+/* The array member @p name, or NULL when absent; an error when not an array. */
+static int get_array(const cJSON **out, const cJSON *o, const char *name,
+                     const struct ecsrev_ecs__job *j, struct ecsrev_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    *out = NULL;
+    if (v == NULL || cJSON_IsNull(v)) {
+        return 0;
+    }
+    if (!cJSON_IsArray(v)) {
+        return malformed(j, name, "is not an array", err);
+    }
+    *out = v;
+    return 0;
+}
+
+static const char *get_string(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
+}
+
+static int push_failures(struct failv *out, const cJSON *resp, const struct ecsrev_ecs__job *j,
+                         struct ecsrev_error *err)
+{
+    const cJSON *arr = NULL;
+    int rc = get_array(&arr, resp, "failures", j, err);
+    const cJSON *e = NULL;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if (!cJSON_IsObject(e)) {
+            return malformed(j, "failures", "holds a non-object", err);
+        }
+        failv_push(out, get_string(e, "arn"), get_string(e, "reason"), get_string(e, "detail"));
+    }
+    return rc;
+}
+
+/* ---- requests ---- */
+
+static const char *service_cluster(const struct fetch *f, const char *service, char *buf,
+                                   size_t size)
+{
+    if (f->spec->cluster != NULL) {
+        return f->spec->cluster;
+    }
+    /* arn:aws:ecs:region:account:service/CLUSTER/NAME */
+    const char *res = strstr(service, ":service/");
+    if (strncmp(service, "arn:", 4) != 0 || res == NULL) {
+        return NULL;
+    }
+    res += strlen(":service/");
+    const char *slash = strchr(res, '/');
+    if (slash == NULL || (size_t)(slash - res) >= size) {
+        return NULL;
+    }
+    memcpy(buf, res, (size_t)(slash - res));
+    buf[slash - res] = '\0';
+    return buf;
+}
+
+static char *list_services_body(const char *cluster, const char *token)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (cluster != NULL) {
+        cJSON_AddStringToObject(o, "cluster", cluster);
+    }
+    cJSON_AddNumberToObject(o, "maxResults", 100);
+    if (token != NULL) {
+        cJSON_AddStringToObject(o, "nextToken", token);
+    }
+    return ecsrev_ecs__print(o);
+}
+
+static char *list_deployments_body(const struct fetch *f, const char *service, const char *token)
+{
+    char cbuf[256];
+    const char *cluster = service_cluster(f, service, cbuf, sizeof(cbuf));
+    cJSON *o = cJSON_CreateObject();
+    if (cluster != NULL) {
+        cJSON_AddStringToObject(o, "cluster", cluster);
+    }
+    cJSON_AddStringToObject(o, "service", service);
+    if (f->spec->since_ms != ECSREV_TIME_NONE) {
+        cJSON *created = cJSON_AddObjectToObject(o, "createdAt");
+        cJSON_AddNumberToObject(created, "after", (double)f->spec->since_ms / 1000.0);
+    }
+    cJSON_AddNumberToObject(o, "maxResults", 100);
+    if (token != NULL) {
+        cJSON_AddStringToObject(o, "nextToken", token);
+    }
+    return ecsrev_ecs__print(o);
+}
+
+static char *describe_body(const char *member, char *const *arns, size_t n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(o, member);
+    for (size_t i = 0; i < n; i++) {
+        cJSON_AddItemToArray(a, cJSON_CreateString(arns[i]));
+    }
+    return ecsrev_ecs__print(o);
+}
+
+/* ---- ListServices ---- */
+
+struct list_services_ctx {
+    struct strv *out;
+    const char *cluster;
+};
+
+static int services_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
+                         const cJSON *resp, const char *raw, size_t raw_len,
+                         struct ecsrev_error *err, void *payload)
+{
+    (void)raw;
+    (void)raw_len;
+    struct list_services_ctx *ctx = payload;
+    const cJSON *arr = NULL;
+    int rc = get_array(&arr, resp, "serviceArns", j, err);
+    const cJSON *e = NULL;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if (!cJSON_IsString(e)) {
+            return malformed(j, "serviceArns", "holds a non-string", err);
+        }
+        strv_push(ctx->out, e->valuestring);
+    }
+    const char *token = get_string(resp, "nextToken");
+    if (rc == 0 && token != NULL) {
+        ecsrev_ecs__exec_add(x, j->op, list_services_body(ctx->cluster, token), 0);
+    }
+    return rc;
+}
+
+static int list_services(struct strv *out, struct ecsrev_ecs *c, const char *cluster,
+                         struct ecsrev_error *err)
+{
+    struct list_services_ctx ctx = {out, cluster};
+    struct ecsrev_ecs__exec x;
+    ecsrev_ecs__exec_init(&x, c, services_done, &ctx);
+    ecsrev_ecs__exec_add(&x, "ListServices", list_services_body(cluster, NULL), 0);
+    int rc = ecsrev_ecs__exec_run(&x, err);
+    ecsrev_ecs__exec_dispose(&x);
+    return rc;
+}
+
+int ecsrev_ecs_list_services(char ***out, size_t *n, struct ecsrev_ecs *c, const char *cluster,
+                             struct ecsrev_error *err)
+{
+    struct strv s = {NULL, 0, 0};
+    *out = NULL;
+    *n = 0;
+    int rc = list_services(&s, c, cluster, err);
+    if (rc < 0) {
+        strv_dispose(&s);
+        return rc;
+    }
+    *out = s.v;
+    *n = s.n;
+    return 0;
+}
+
+/* ---- ListServiceDeployments ---- */
+
+static int deployments_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
+                            const cJSON *resp, const char *raw, size_t raw_len,
+                            struct ecsrev_error *err, void *payload)
+{
+    (void)raw;
+    (void)raw_len;
+    struct fetch *f = payload;
+    const cJSON *arr = NULL;
+    int rc = get_array(&arr, resp, "serviceDeployments", j, err);
+    const cJSON *e = NULL;
+    cJSON_ArrayForEach(e, arr)
+    {
+        const char *arn = cJSON_IsObject(e) ? get_string(e, "serviceDeploymentArn") : NULL;
+        if (arn == NULL) {
+            return malformed(j, "serviceDeployments", "entry without serviceDeploymentArn", err);
+        }
+        strv_push(&f->deployments, arn);
+        f->prog.deployments++;
+    }
+    const char *token = get_string(resp, "nextToken");
+    if (rc == 0 && token != NULL) {
+        const char *service = f->services.v[j->tag];
+        ecsrev_ecs__exec_add(x, j->op, list_deployments_body(f, service, token), j->tag);
+    } else if (rc == 0) {
+        f->prog.services++;
+    }
+    progress(f);
+    return rc;
+}
+
+static int list_deployments(struct fetch *f, struct ecsrev_error *err)
+{
+    struct ecsrev_ecs__exec x;
+    ecsrev_ecs__exec_init(&x, f->c, deployments_done, f);
+    for (size_t i = 0; i < f->services.n; i++) {
+        ecsrev_ecs__exec_add(&x, "ListServiceDeployments",
+                             list_deployments_body(f, f->services.v[i], NULL), i);
+    }
+    int rc = ecsrev_ecs__exec_run(&x, err);
+    ecsrev_ecs__exec_dispose(&x);
+    return rc;
+}
+
+/* ---- DescribeServiceDeployments ---- */
+
+static void push_revision_ref(struct fetch *f, const cJSON *summary)
+{
+    const char *arn = cJSON_IsObject(summary) ? get_string(summary, "arn") : NULL;
+    if (arn != NULL) {
+        strv_push(&f->revisions, arn);
+    }
+}
+
+static int describe_deployments_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
+                                     const cJSON *resp, const char *raw, size_t raw_len,
+                                     struct ecsrev_error *err, void *payload)
+{
+    (void)x;
+    (void)raw;
+    (void)raw_len;
+    struct fetch *f = payload;
+    const cJSON *arr = NULL;
+    int rc = get_array(&arr, resp, "serviceDeployments", j, err);
+    const cJSON *d = NULL;
+    cJSON_ArrayForEach(d, arr)
+    {
+        if (!cJSON_IsObject(d)) {
+            return malformed(j, "serviceDeployments", "holds a non-object", err);
+        }
+        const cJSON *sources = NULL;
+        if ((rc = get_array(&sources, d, "sourceServiceRevisions", j, err)) < 0) {
+            return rc;
+        }
+        const cJSON *s = NULL;
+        cJSON_ArrayForEach(s, sources)
+        {
+            push_revision_ref(f, s);
+        }
+        push_revision_ref(f, cJSON_GetObjectItemCaseSensitive(d, "targetServiceRevision"));
+        const cJSON *rb = cJSON_GetObjectItemCaseSensitive(d, "rollback");
+        const char *rb_arn = cJSON_IsObject(rb) ? get_string(rb, "serviceRevisionArn") : NULL;
+        if (rb_arn != NULL) {
+            strv_push(&f->revisions, rb_arn);
+        }
+    }
+    if (rc == 0) {
+        rc = push_failures(&f->dep_fails, resp, j, err);
+    }
+    return rc;
+}
+
+static int describe_deployments(struct fetch *f, struct ecsrev_error *err)
+{
+    struct ecsrev_ecs__exec x;
+    strv_sort_unique(&f->deployments);
+    ecsrev_ecs__exec_init(&x, f->c, describe_deployments_done, f);
+    for (size_t i = 0; i < f->deployments.n; i += ECSREV_ECS_BATCH_MAX) {
+        size_t n = f->deployments.n - i;
+        n = n > ECSREV_ECS_BATCH_MAX ? ECSREV_ECS_BATCH_MAX : n;
+        ecsrev_ecs__exec_add(&x, "DescribeServiceDeployments",
+                             describe_body("serviceDeploymentArns", f->deployments.v + i, n),
+                             i / ECSREV_ECS_BATCH_MAX);
+    }
+    int rc = ecsrev_ecs__exec_run(&x, err);
+    ecsrev_ecs__exec_dispose(&x);
+    if (rc < 0 || f->dep_fails.n == 0) {
+        return rc;
+    }
+    /* Deployment failures, in ARN order, before any revision. */
+    qsort(f->dep_fails.v, f->dep_fails.n, sizeof(*f->dep_fails.v), cmp_fail);
+    struct ecsrev_fetch_failure *v = ecsrev_xcalloc(f->dep_fails.n, sizeof(*v));
+    for (size_t i = 0; i < f->dep_fails.n; i++) {
+        v[i] = (struct ecsrev_fetch_failure){f->dep_fails.v[i].arn, f->dep_fails.v[i].reason,
+                                             f->dep_fails.v[i].detail};
+    }
+    rc = f->cb->batch(NULL, 0, v, f->dep_fails.n, err, f->cb->payload);
+    if (rc == 0) {
+        f->prog.failed += f->dep_fails.n;
+        progress(f);
+    }
+    free(v);
+    return rc;
+}
+
+/* ---- DescribeServiceRevisions ---- */
+
+static bool requested(char *const *arns, size_t n, const char *arn)
+{
+    return bsearch(&arn, arns, n, sizeof(*arns), cmp_str) != NULL;
+}
+
+static int cmp_rev(const void *a, const void *b)
+{
+    const struct ecsrev_revision *x = a;
+    const struct ecsrev_revision *y = b;
+    return strcmp(x->arn, y->arn);
+}
+
+static bool slot_has(const struct slot *s, const char *arn)
+{
+    for (size_t i = 0; i < s->n_revs; i++) {
+        if (strcmp(s->revs[i].arn, arn) == 0) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < s->fails.n; i++) {
+        if (strcmp(s->fails.v[i].arn, arn) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Normalize one returned revision into the slot, or record why it failed. */
+static void add_revision(struct slot *s, const cJSON *rev, char *const *arns, size_t n)
+{
+    const char *arn = cJSON_IsObject(rev) ? get_string(rev, "serviceRevisionArn") : NULL;
+    if (arn == NULL || !requested(arns, n, arn) || slot_has(s, arn)) {
+        return; /* not asked for, or a duplicate: ignored (missing ones show as NOT_RETURNED) */
+    }
+    char *text = cJSON_PrintUnformatted(rev);
+    if (text == NULL) {
+        abort(); /* only on out-of-memory */
+    }
+    struct ecsrev_error nerr = ECSREV_ERROR_INIT;
+    struct ecsrev_revision r;
+    memset(&r, 0, sizeof(r));
+    if (ecsrev_revision_normalize(&r, text, strlen(text), ECSREV_NORMALIZE_REQUIRE_IDENTITY,
+                                  &nerr) < 0) {
+        failv_push(&s->fails, arn, "INVALID", nerr.msg);
+    } else if (strcmp(r.arn, arn) != 0) {
+        failv_push(&s->fails, arn, "INVALID", "serviceRevisionArn changed by normalization");
+        ecsrev_revision_dispose(&r);
+    } else {
+        s->revs = ecsrev_xrealloc(s->revs, (s->n_revs + 1) * sizeof(*s->revs));
+        s->revs[s->n_revs++] = r;
+    }
+    cJSON_free(text);
+}
+
+static void slot_dispose(struct slot *s)
+{
+    for (size_t i = 0; i < s->n_revs; i++) {
+        ecsrev_revision_dispose(&s->revs[i]);
+    }
+    free(s->revs);
+    failv_dispose(&s->fails);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Deliver every ready slot at the head of the line. */
+static int flush_slots(struct fetch *f, struct ecsrev_error *err)
+{
+    while (f->next_slot < f->n_slots && f->slots[f->next_slot].ready) {
+        struct slot *s = &f->slots[f->next_slot];
+        struct ecsrev_fetch_failure *v = ecsrev_xcalloc(s->fails.n, sizeof(*v));
+        for (size_t i = 0; i < s->fails.n; i++) {
+            v[i] = (struct ecsrev_fetch_failure){s->fails.v[i].arn, s->fails.v[i].reason,
+                                                 s->fails.v[i].detail};
+        }
+        int rc = f->cb->batch(s->revs, s->n_revs, v, s->fails.n, err, f->cb->payload);
+        free(v);
+        if (rc < 0) {
+            return rc;
+        }
+        f->prog.fetched += s->n_revs;
+        f->prog.failed += s->fails.n;
+        slot_dispose(s);
+        f->next_slot++;
+        progress(f);
+    }
+    return 0;
+}
+
+static int revisions_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
+                          const cJSON *resp, const char *raw, size_t raw_len,
+                          struct ecsrev_error *err, void *payload)
+{
+    (void)x;
+    (void)raw;
+    (void)raw_len;
+    struct fetch *f = payload;
+    struct slot *s = &f->slots[j->tag];
+    char *const *arns = f->want.v + j->tag * ECSREV_ECS_BATCH_MAX;
+    size_t n = f->want.n - j->tag * ECSREV_ECS_BATCH_MAX;
+    n = n > ECSREV_ECS_BATCH_MAX ? ECSREV_ECS_BATCH_MAX : n;
+    const cJSON *arr = NULL;
+    int rc = get_array(&arr, resp, "serviceRevisions", j, err);
+    if (rc == 0) {
+        rc = push_failures(&s->fails, resp, j, err);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    const cJSON *e = NULL;
+    cJSON_ArrayForEach(e, arr)
+    {
+        add_revision(s, e, arns, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!slot_has(s, arns[i])) {
+            failv_push(&s->fails, arns[i], "NOT_RETURNED",
+                       "neither in serviceRevisions nor in failures");
+        }
+    }
+    qsort(s->revs, s->n_revs, sizeof(*s->revs), cmp_rev);
+    qsort(s->fails.v, s->fails.n, sizeof(*s->fails.v), cmp_fail);
+    s->ready = true;
+    return flush_slots(f, err);
+}
+
+/* Split the referenced ARNs into stored and wanted. */
+static int filter_stored(struct fetch *f, struct ecsrev_error *err)
+{
+    strv_sort_unique(&f->revisions);
+    f->prog.revisions = f->revisions.n;
+    for (size_t i = 0; i < f->revisions.n; i++) {
+        bool have = false;
+        if (f->cb->have != NULL) {
+            int rc = f->cb->have(&have, f->revisions.v[i], err, f->cb->payload);
+            if (rc < 0) {
+                return rc;
+            }
+        }
+        if (have) {
+            f->prog.already_stored++;
+        } else {
+            strv_push(&f->want, f->revisions.v[i]);
+        }
+    }
+    f->prog.to_fetch = f->want.n;
+    progress(f);
+    return 0;
+}
+
+static int describe_revisions(struct fetch *f, struct ecsrev_error *err)
+{
+    int rc = filter_stored(f, err);
+    if (rc < 0) {
+        return rc;
+    }
+    f->n_slots = (f->want.n + ECSREV_ECS_BATCH_MAX - 1) / ECSREV_ECS_BATCH_MAX;
+    f->slots = ecsrev_xcalloc(f->n_slots, sizeof(*f->slots));
+    struct ecsrev_ecs__exec x;
+    ecsrev_ecs__exec_init(&x, f->c, revisions_done, f);
+    for (size_t b = 0; b < f->n_slots; b++) {
+        size_t i = b * ECSREV_ECS_BATCH_MAX;
+        size_t n = f->want.n - i;
+        n = n > ECSREV_ECS_BATCH_MAX ? ECSREV_ECS_BATCH_MAX : n;
+        ecsrev_ecs__exec_add(&x, "DescribeServiceRevisions",
+                             describe_body("serviceRevisionArns", f->want.v + i, n), b);
+    }
+    rc = ecsrev_ecs__exec_run(&x, err);
+    ecsrev_ecs__exec_dispose(&x);
+    return rc;
+}
+
+/* ---- the pipeline ---- */
+
+static bool is_revision_arn(const char *s)
+{
+    return strncmp(s, "arn:", 4) == 0 && strstr(s, ":service-revision/") != NULL &&
+           strpbrk(s, " \t\r\n") == NULL;
+}
+
+static int check_spec(const struct ecsrev_fetch_spec *spec, struct ecsrev_error *err)
+{
+    for (size_t i = 0; i < spec->n_revision_arns; i++) {
+        if (!is_revision_arn(spec->revision_arns[i])) {
+            return ecsrev_error_set(err, ECSREV_EINVAL, "'%s' is not a service revision ARN",
+                                    spec->revision_arns[i]);
+        }
+    }
+    for (size_t i = 0; i < spec->n_services; i++) {
+        if (spec->services[i][0] == '\0') {
+            return ecsrev_error_set(err, ECSREV_EINVAL, "empty service name");
+        }
+    }
+    return 0;
+}
+
+static void fetch_dispose(struct fetch *f)
+{
+    strv_dispose(&f->services);
+    strv_dispose(&f->deployments);
+    strv_dispose(&f->revisions);
+    strv_dispose(&f->want);
+    failv_dispose(&f->dep_fails);
+    for (size_t i = 0; i < f->n_slots; i++) {
+        slot_dispose(&f->slots[i]);
+    }
+    free(f->slots);
+}
+
+int ecsrev_ecs_fetch(struct ecsrev_fetch_progress *out, struct ecsrev_ecs *c,
+                     const struct ecsrev_fetch_spec *spec, const struct ecsrev_fetch_callbacks *cb,
+                     struct ecsrev_error *err)
+{
+    struct fetch f;
+    memset(&f, 0, sizeof(f));
+    memset(out, 0, sizeof(*out));
+    f.c = c;
+    f.spec = spec;
+    f.cb = cb;
+    int rc = check_spec(spec, err);
+    if (rc < 0) {
+        goto done;
+    }
+    for (size_t i = 0; i < spec->n_services; i++) {
+        strv_push(&f.services, spec->services[i]);
+    }
+    if (spec->all_services && (rc = list_services(&f.services, c, spec->cluster, err)) < 0) {
+        goto done;
+    }
+    strv_sort_unique(&f.services);
+    if ((rc = list_deployments(&f, err)) < 0 || (rc = describe_deployments(&f, err)) < 0) {
+        goto done;
+    }
+    for (size_t i = 0; i < spec->n_revision_arns; i++) {
+        strv_push(&f.revisions, spec->revision_arns[i]);
+    }
+    rc = describe_revisions(&f, err);
+done:
+    *out = f.prog;
+    fetch_dispose(&f);
+    return rc;
+}

@@ -1,0 +1,624 @@
+/*
+ * normalize.c - turn one ECS ServiceRevision into its canonical document.
+ *
+ * Steps (docs/CANONICAL.md has every rule and why):
+ *   1. strict parse (ecsrev_canon__parse: UTF-8, duplicates, depth);
+ *   2. walk the tree along the model's type table (revision_schema.c):
+ *      wrong types fail with the member path; JSON null of a known member
+ *      fails too (ECS never sends null; an explicit null is a broken file);
+ *      unknown members are not looked into and kept byte for byte;
+ *   3. timestamps (every Timestamp-typed member) become the stored form
+ *      "YYYY-MM-DDTHH:MM:SS.mmmZ", whether given as epoch seconds (number)
+ *      or as text (ISO 8601 or epoch seconds);
+ *   4. set-like arrays are sorted, keyed arrays ordered by their key (after
+ *      their items were normalized, so ties break on canonical bytes);
+ *   5. RFC 8785 serialization, XXH3-128 of it (content hash), and of the
+ *      configuration document (identity and volatile members removed).
+ *
+ * Invariant: normalizing a canonical document gives the same bytes
+ * (idempotent), so stored revisions can be re-normalized at any time.
+ */
+#include "canon_priv.h"
+#include "json_priv.h"
+
+#include <ecsrev/buf.h>
+#include <ecsrev/canon.h>
+#include <ecsrev/hash.h>
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+/* ---- array rules -------------------------------------------------------- */
+
+struct rule_entry {
+    const char *path;
+    struct ecsrev_array_rule rule;
+};
+
+#define SET_RULE(p) {p, {ECSREV_ARRAY_SET, NULL, NULL}}
+#define KEY_RULE(p, k, alt) {p, {ECSREV_ARRAY_KEYED, k, alt}}
+
+/* Every order-free array of ServiceRevision; see docs/CANONICAL.md. */
+static const struct rule_entry s_rules[] = {
+    SET_RULE("networkConfiguration.awsvpcConfiguration.subnets"),
+    SET_RULE("networkConfiguration.awsvpcConfiguration.securityGroups"),
+    SET_RULE("ecsManagedResources.ingressPaths.loadBalancer.subnetIds"),
+    SET_RULE("ecsManagedResources.ingressPaths.loadBalancer.securityGroupIds"),
+    SET_RULE("monitoring.metricConfigurations.metricNames"),
+    KEY_RULE("capacityProviderStrategy", "capacityProvider", NULL),
+    KEY_RULE("loadBalancers", "targetGroupArn", "loadBalancerName"),
+    KEY_RULE("serviceRegistries", "registryArn", NULL),
+    KEY_RULE("containerImages", "containerName", NULL),
+    KEY_RULE("serviceConnectConfiguration.services", "portName", NULL),
+    KEY_RULE("serviceConnectConfiguration.services.clientAliases", "port", NULL),
+    KEY_RULE("serviceConnectConfiguration.logConfiguration.secretOptions", "name", NULL),
+    KEY_RULE("volumeConfigurations", "name", NULL),
+    KEY_RULE("volumeConfigurations.managedEBSVolume.tagSpecifications", "resourceType", NULL),
+    KEY_RULE("volumeConfigurations.managedEBSVolume.tagSpecifications.tags", "key", NULL),
+    KEY_RULE("vpcLatticeConfigurations", "targetGroupArn", NULL),
+    KEY_RULE("resolvedConfiguration.loadBalancers", "targetGroupArn", NULL),
+    KEY_RULE("ecsManagedResources.ingressPaths", "endpoint", NULL),
+    KEY_RULE("ecsManagedResources.ingressPaths.loadBalancerSecurityGroups", "arn", NULL),
+    KEY_RULE("ecsManagedResources.ingressPaths.targetGroups", "arn", NULL),
+    KEY_RULE("ecsManagedResources.autoScaling.applicationAutoScalingPolicies", "arn", NULL),
+    KEY_RULE("ecsManagedResources.metricAlarms", "arn", NULL),
+    KEY_RULE("ecsManagedResources.serviceSecurityGroups", "arn", NULL),
+    KEY_RULE("ecsManagedResources.logGroups", "arn", NULL),
+    KEY_RULE("monitoring.metricConfigurations", "resolutionSeconds", NULL),
+};
+
+struct ecsrev_array_rule ecsrev_canon_array_rule(const char *path)
+{
+    for (size_t i = 0; path != NULL && i < sizeof(s_rules) / sizeof(s_rules[0]); i++) {
+        if (strcmp(s_rules[i].path, path) == 0) {
+            return s_rules[i].rule;
+        }
+    }
+    struct ecsrev_array_rule list = {ECSREV_ARRAY_LIST, NULL, NULL};
+    return list;
+}
+
+const struct ecsrev_canon__shape *ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape,
+                                                             const char *name)
+{
+    for (size_t i = 0; shape != NULL && i < shape->n_members; i++) {
+        if (strcmp(shape->members[i].name, name) == 0) {
+            return shape->members[i].shape;
+        }
+    }
+    return NULL;
+}
+
+/* ---- ordering arrays ---------------------------------------------------- */
+
+struct sort_item {
+    cJSON *item;
+    const cJSON *key; /* key value, or NULL */
+    int rank;         /* 0 key, 1 alternative key, 2 no key */
+    char *bytes;      /* canonical bytes of the whole item (tie-break) */
+    size_t len;
+};
+
+static int compare_values(const cJSON *a, const cJSON *b)
+{
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+        return (a->valuedouble > b->valuedouble) - (a->valuedouble < b->valuedouble);
+    }
+    if (cJSON_IsString(a) && cJSON_IsString(b)) {
+        return ecsrev_canon__strcmp16(a->valuestring, b->valuestring);
+    }
+    /* mixed types: numbers before strings before anything else */
+    int ta = cJSON_IsNumber(a) ? 0 : cJSON_IsString(a) ? 1 : 2;
+    int tb = cJSON_IsNumber(b) ? 0 : cJSON_IsString(b) ? 1 : 2;
+    return (ta > tb) - (ta < tb);
+}
+
+static int compare_items(const void *pa, const void *pb)
+{
+    const struct sort_item *a = pa;
+    const struct sort_item *b = pb;
+    if (a->rank != b->rank) {
+        return a->rank < b->rank ? -1 : 1;
+    }
+    if (a->key != NULL && b->key != NULL) {
+        int c = compare_values(a->key, b->key);
+        if (c != 0) {
+            return c;
+        }
+    }
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->bytes, b->bytes, n);
+    if (c != 0) {
+        return c;
+    }
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+/* The key of one item: a string or number member named by the rule. */
+static void item_key(struct sort_item *s, const struct ecsrev_array_rule *rule)
+{
+    s->rank = 2;
+    s->key = NULL;
+    if (rule->kind == ECSREV_ARRAY_SET) {
+        if (cJSON_IsString(s->item) || cJSON_IsNumber(s->item)) {
+            s->rank = 0;
+            s->key = s->item;
+        }
+        return;
+    }
+    const char *names[2] = {rule->key, rule->alt_key};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *k = names[i] != NULL && cJSON_IsObject(s->item)
+                             ? cJSON_GetObjectItemCaseSensitive(s->item, names[i])
+                             : NULL;
+        if (cJSON_IsString(k) || cJSON_IsNumber(k)) {
+            s->rank = i;
+            s->key = k;
+            return;
+        }
+    }
+}
+
+static int sort_array(cJSON *array, const struct ecsrev_array_rule *rule, struct ecsrev_error *err)
+{
+    size_t n = (size_t)cJSON_GetArraySize(array);
+    if (n < 2) {
+        return 0;
+    }
+    struct sort_item *items = ecsrev_xcalloc(n, sizeof(*items));
+    int rc = 0;
+    size_t i = 0;
+    for (cJSON *c = array->child; c != NULL; c = c->next, i++) {
+        struct ecsrev_buf b = ECSREV_BUF_INIT;
+        items[i].item = c;
+        item_key(&items[i], rule);
+        rc = ecsrev_canon__write(&b, c, err);
+        items[i].len = b.len;
+        items[i].bytes = ecsrev_buf_detach(&b);
+        if (rc < 0) {
+            n = i + 1;
+            goto done;
+        }
+    }
+    qsort(items, n, sizeof(*items), compare_items);
+    /* relink by hand (cJSON's invariant: child->prev is the tail, tail->next
+       is NULL); cJSON 1.7.15's insert/detach helpers lose items when mixed */
+    array->child = items[0].item;
+    for (i = 0; i < n; i++) {
+        items[i].item->prev = items[i == 0 ? n - 1 : i - 1].item;
+        items[i].item->next = i + 1 < n ? items[i + 1].item : NULL;
+    }
+done:
+    for (i = 0; i < n; i++) {
+        free(items[i].bytes);
+    }
+    free(items);
+    return rc;
+}
+
+/* ---- type walk ---------------------------------------------------------- */
+
+/* Error path ("loadBalancers[2].containerPort") and rule path ("loadBalancers"). */
+struct walk {
+    char path[512];
+    char rule[512];
+};
+
+static const char *expected_name(enum ecsrev_canon__type t)
+{
+    switch (t) {
+    case ECSREV_CANON__STRING:
+        return "a string";
+    case ECSREV_CANON__NUMBER:
+        return "a number";
+    case ECSREV_CANON__BOOLEAN:
+        return "a boolean";
+    case ECSREV_CANON__TIMESTAMP:
+        return "a timestamp (number or string)";
+    case ECSREV_CANON__OBJECT:
+    case ECSREV_CANON__MAP:
+        return "an object";
+    case ECSREV_CANON__ARRAY:
+        return "an array";
+    default:
+        return "?";
+    }
+}
+
+static const char *got_name(const cJSON *item)
+{
+    const char *t = ecsrev_json__type_name(item);
+    if (strcmp(t, "null") == 0) {
+        return "null";
+    }
+    if (strcmp(t, "object") == 0 || strcmp(t, "array") == 0) {
+        return strcmp(t, "object") == 0 ? "an object" : "an array";
+    }
+    return strcmp(t, "string") == 0   ? "a string"
+           : strcmp(t, "number") == 0 ? "a number"
+                                      : "a boolean";
+}
+
+static bool type_matches(enum ecsrev_canon__type t, const cJSON *item)
+{
+    switch (t) {
+    case ECSREV_CANON__STRING:
+        return cJSON_IsString(item);
+    case ECSREV_CANON__NUMBER:
+        return cJSON_IsNumber(item);
+    case ECSREV_CANON__BOOLEAN:
+        return cJSON_IsBool(item);
+    case ECSREV_CANON__TIMESTAMP:
+        return cJSON_IsNumber(item) || cJSON_IsString(item);
+    case ECSREV_CANON__OBJECT:
+    case ECSREV_CANON__MAP:
+        return cJSON_IsObject(item);
+    case ECSREV_CANON__ARRAY:
+        return cJSON_IsArray(item);
+    default:
+        return false;
+    }
+}
+
+/* Replace a timestamp value by its stored-form string. */
+static int convert_timestamp(cJSON *parent, cJSON *item, const struct walk *w,
+                             struct ecsrev_error *err)
+{
+    int rc;
+    int64_t ms = 0;
+    if (cJSON_IsNumber(item)) {
+        /* go through the shortest text so numbers and text round alike */
+        struct ecsrev_buf text = ECSREV_BUF_INIT;
+        rc = ecsrev_canon_number(&text, item->valuedouble, err);
+        if (rc == 0) {
+            rc = ecsrev_time_parse(&ms, text.ptr, err);
+        }
+        ecsrev_buf_dispose(&text);
+    } else {
+        rc = ecsrev_time_parse(&ms, item->valuestring, err);
+    }
+    if (rc < 0) {
+        ecsrev_error_prefix(err, "%s", w->path);
+        return rc;
+    }
+    char stored[32];
+    ecsrev_time_format(stored, ms);
+    if (cJSON_IsString(item) && strcmp(item->valuestring, stored) == 0) {
+        return 0;
+    }
+    cJSON *repl = cJSON_CreateString(stored);
+    /* ReplaceItemViaPointer does not carry the member name over */
+    bool ok = cJSON_IsObject(parent)
+                  ? cJSON_ReplaceItemInObjectCaseSensitive(parent, item->string, repl)
+                  : cJSON_ReplaceItemViaPointer(parent, item, repl);
+    if (!ok) {
+        cJSON_Delete(repl);
+        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: cannot replace timestamp", w->path);
+    }
+    return 0;
+}
+
+static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__shape *shape,
+                      struct walk *w, struct ecsrev_error *err);
+
+/* Descend into one child: extend both paths, walk, restore them. */
+static int walk_child(cJSON *parent, cJSON *child, const struct ecsrev_canon__shape *shape,
+                      const char *name, size_t index, struct walk *w, struct ecsrev_error *err)
+{
+    size_t plen = strlen(w->path);
+    size_t rlen = strlen(w->rule);
+    if (name != NULL) {
+        char shown[128]; /* map keys are input text */
+        ecsrev_canon__printable(shown, sizeof(shown), name);
+        (void)snprintf(w->path + plen, sizeof(w->path) - plen, "%s%s", plen > 0 ? "." : "", shown);
+        (void)snprintf(w->rule + rlen, sizeof(w->rule) - rlen, "%s%s", rlen > 0 ? "." : "", name);
+    } else {
+        (void)snprintf(w->path + plen, sizeof(w->path) - plen, "[%zu]", index);
+    }
+    int rc = walk_value(parent, child, shape, w, err);
+    w->path[plen] = '\0';
+    w->rule[rlen] = '\0';
+    return rc;
+}
+
+static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__shape *shape,
+                      struct walk *w, struct ecsrev_error *err)
+{
+    if (!type_matches(shape->type, item)) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: expected %s, got %s", w->path,
+                                expected_name(shape->type), got_name(item));
+    }
+    int rc = 0;
+    size_t index = 0;
+    cJSON *next = NULL;
+    switch (shape->type) {
+    case ECSREV_CANON__TIMESTAMP:
+        return convert_timestamp(parent, item, w, err);
+    case ECSREV_CANON__OBJECT:
+        for (cJSON *c = item->child; rc == 0 && c != NULL; c = next) {
+            next = c->next; /* c may be replaced (timestamps) */
+            const struct ecsrev_canon__shape *ms = ecsrev_canon__member_shape(shape, c->string);
+            if (ms != NULL) { /* unknown members are kept as they are */
+                rc = walk_child(item, c, ms, c->string, 0, w, err);
+            }
+        }
+        return rc;
+    case ECSREV_CANON__MAP:
+        for (cJSON *c = item->child; rc == 0 && c != NULL; c = next) {
+            next = c->next;
+            rc = walk_child(item, c, shape->element, c->string, 0, w, err);
+        }
+        return rc;
+    case ECSREV_CANON__ARRAY:
+        for (cJSON *c = item->child; rc == 0 && c != NULL; c = next, index++) {
+            next = c->next;
+            rc = walk_child(item, c, shape->element, NULL, index, w, err);
+        }
+        if (rc == 0) {
+            struct ecsrev_array_rule rule = ecsrev_canon_array_rule(w->rule);
+            if (rule.kind != ECSREV_ARRAY_LIST) {
+                rc = sort_array(item, &rule, err);
+            }
+        }
+        return rc;
+    default:
+        return 0;
+    }
+}
+
+int ecsrev_canon__normalize_tree(cJSON *doc, unsigned flags, struct ecsrev_error *err)
+{
+    (void)flags;
+    assert(doc != NULL);
+    if (!cJSON_IsObject(doc)) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "expected a service revision object, got %s",
+                                got_name(doc));
+    }
+    struct walk *w = ecsrev_xcalloc(1, sizeof(*w));
+    int rc = walk_value(NULL, doc, ecsrev_canon__revision_shape(), w, err);
+    free(w);
+    return rc;
+}
+
+/* ---- configuration document --------------------------------------------- */
+
+static void strip_managed(cJSON *item)
+{
+    if (cJSON_IsObject(item)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(item, "status");
+        cJSON_DeleteItemFromObjectCaseSensitive(item, "statusReason");
+        cJSON_DeleteItemFromObjectCaseSensitive(item, "updatedAt");
+    }
+    if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
+        for (cJSON *c = item->child; c != NULL; c = c->next) {
+            strip_managed(c);
+        }
+    }
+}
+
+void ecsrev_canon__strip_volatile(cJSON *doc)
+{
+    if (!cJSON_IsObject(doc)) {
+        return;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "serviceRevisionArn");
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "createdAt");
+    cJSON *managed = cJSON_GetObjectItemCaseSensitive(doc, "ecsManagedResources");
+    if (managed != NULL) {
+        strip_managed(managed);
+    }
+}
+
+/* Strip, re-order (ties may have changed) and serialize a normalized tree. */
+static int config_bytes(struct ecsrev_buf *out, cJSON *doc, struct ecsrev_error *err)
+{
+    ecsrev_canon__strip_volatile(doc);
+    int rc = ecsrev_canon__normalize_tree(doc, 0, err);
+    if (rc == 0) {
+        rc = ecsrev_canon__write(out, doc, err);
+    }
+    return rc;
+}
+
+int ecsrev_revision_config_doc(struct ecsrev_buf *out, const char *canon, size_t len,
+                               struct ecsrev_error *err)
+{
+    cJSON *doc = NULL;
+    int rc = ecsrev_canon__parse(&doc, canon, len, err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = config_bytes(out, doc, err);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* ---- identity ----------------------------------------------------------- */
+
+struct arn_parts {
+    char partition[32];
+    char region[32];
+    char account[16];
+    char cluster[256];
+    char service[256];
+};
+
+/* Copy the next @p sep-terminated field of allowed characters; advance *p. */
+static bool take_field(const char **p, char sep, char *out, size_t cap, const char *allowed)
+{
+    size_t n = 0;
+    const char *s = *p;
+    while (*s != '\0' && *s != sep) {
+        if (strchr(allowed, *s) == NULL || n + 1 >= cap) {
+            return false;
+        }
+        out[n++] = *s++;
+    }
+    out[n] = '\0';
+    if (n == 0 || *s != sep) {
+        return false;
+    }
+    *p = s + 1;
+    return true;
+}
+
+#define ARN_LOWER "abcdefghijklmnopqrstuvwxyz0123456789-"
+#define ARN_NAME "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+/* arn:<partition>:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id> */
+static bool parse_revision_arn(const char *arn, struct arn_parts *out)
+{
+    const char *p = arn;
+    if (strncmp(p, "arn:", 4) != 0) {
+        return false;
+    }
+    p += 4;
+    if (!take_field(&p, ':', out->partition, sizeof(out->partition), ARN_LOWER) ||
+        strncmp(p, "ecs:", 4) != 0) {
+        return false;
+    }
+    p += 4;
+    if (!take_field(&p, ':', out->region, sizeof(out->region), ARN_LOWER) ||
+        !take_field(&p, ':', out->account, sizeof(out->account), "0123456789") ||
+        strlen(out->account) != 12 || strncmp(p, "service-revision/", 17) != 0) {
+        return false;
+    }
+    p += 17;
+    if (!take_field(&p, '/', out->cluster, sizeof(out->cluster), ARN_NAME) ||
+        !take_field(&p, '/', out->service, sizeof(out->service), ARN_NAME)) {
+        return false;
+    }
+    size_t n = strlen(p);
+    return n > 0 && n < 256 && strspn(p, ARN_NAME) == n;
+}
+
+static char *string_member(const cJSON *doc, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+    return cJSON_IsString(v) ? ecsrev_xstrdup(v->valuestring) : NULL;
+}
+
+static int fill_identity(struct ecsrev_revision *rev, const cJSON *doc, unsigned flags,
+                         struct ecsrev_error *err)
+{
+    bool strict = (flags & ECSREV_NORMALIZE_REQUIRE_IDENTITY) != 0;
+    rev->arn = string_member(doc, "serviceRevisionArn");
+    rev->service_arn = string_member(doc, "serviceArn");
+    rev->cluster_arn = string_member(doc, "clusterArn");
+    rev->task_definition = string_member(doc, "taskDefinition");
+    const cJSON *created = cJSON_GetObjectItemCaseSensitive(doc, "createdAt");
+    rev->created_ms = ECSREV_TIME_NONE;
+    if (cJSON_IsString(created)) {
+        int rc = ecsrev_time_parse(&rev->created_ms, created->valuestring, err);
+        if (rc < 0) {
+            return rc; /* cannot happen: the walk stored a valid time */
+        }
+    }
+    struct arn_parts parts;
+    bool parsed = rev->arn != NULL && parse_revision_arn(rev->arn, &parts);
+    if (strict && rev->arn == NULL) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "missing serviceRevisionArn");
+    }
+    if (strict && !parsed) {
+        char shown[204];
+        ecsrev_canon__printable(shown, sizeof(shown), rev->arn);
+        return ecsrev_error_set(err, ECSREV_EINVAL,
+                                "serviceRevisionArn: not a service revision ARN: '%s'", shown);
+    }
+    if (strict && rev->created_ms == ECSREV_TIME_NONE) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "missing createdAt");
+    }
+    if (parsed && rev->service_arn == NULL) {
+        struct ecsrev_buf b = ECSREV_BUF_INIT;
+        int rc = ecsrev_buf_printf(&b, err, "arn:%s:ecs:%s:%s:service/%s/%s", parts.partition,
+                                   parts.region, parts.account, parts.cluster, parts.service);
+        rev->service_arn = ecsrev_buf_detach(&b);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if (parsed && rev->cluster_arn == NULL) {
+        struct ecsrev_buf b = ECSREV_BUF_INIT;
+        int rc = ecsrev_buf_printf(&b, err, "arn:%s:ecs:%s:%s:cluster/%s", parts.partition,
+                                   parts.region, parts.account, parts.cluster);
+        rev->cluster_arn = ecsrev_buf_detach(&b);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int ecsrev_revision_normalize(struct ecsrev_revision *out, const char *json, size_t len,
+                              unsigned flags, struct ecsrev_error *err)
+{
+    assert(out != NULL);
+    memset(out, 0, sizeof(*out));
+    out->created_ms = ECSREV_TIME_NONE;
+    struct ecsrev_buf canon = ECSREV_BUF_INIT;
+    struct ecsrev_buf config = ECSREV_BUF_INIT;
+    cJSON *doc = NULL;
+    int rc;
+    if ((rc = ecsrev_canon__parse(&doc, json, len, err)) < 0) {
+        goto done;
+    }
+    if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) < 0 ||
+        (rc = fill_identity(out, doc, flags, err)) < 0 ||
+        (rc = ecsrev_canon__write(&canon, doc, err)) < 0 ||
+        (rc = config_bytes(&config, doc, err)) < 0) {
+        goto done;
+    }
+    out->canon_len = canon.len;
+    out->canon = ecsrev_buf_detach(&canon);
+    ecsrev_hash128(out->content_hash, out->canon, out->canon_len);
+    ecsrev_hash128(out->config_hash, config.ptr != NULL ? config.ptr : "", config.len);
+done:
+    if (rc < 0) {
+        ecsrev_revision_dispose(out);
+    }
+    cJSON_Delete(doc);
+    ecsrev_buf_dispose(&canon);
+    ecsrev_buf_dispose(&config);
+    return rc;
+}
+
+void ecsrev_revision_dispose(struct ecsrev_revision *rev)
+{
+    if (rev == NULL) {
+        return;
+    }
+    free(rev->arn);
+    free(rev->service_arn);
+    free(rev->cluster_arn);
+    free(rev->task_definition);
+    free(rev->canon);
+    memset(rev, 0, sizeof(*rev));
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? ecsrev_xstrdup(s) : NULL;
+}
+
+void ecsrev_revision_copy(struct ecsrev_revision *out, const struct ecsrev_revision *src)
+{
+    assert(out != NULL && src != NULL);
+    *out = *src;
+    out->arn = dup_or_null(src->arn);
+    out->service_arn = dup_or_null(src->service_arn);
+    out->cluster_arn = dup_or_null(src->cluster_arn);
+    out->task_definition = dup_or_null(src->task_definition);
+    out->canon = NULL;
+    if (src->canon != NULL) {
+        out->canon = ecsrev_xmalloc(src->canon_len + 1);
+        memcpy(out->canon, src->canon, src->canon_len);
+        out->canon[src->canon_len] = '\0';
+    }
+}

@@ -1,0 +1,1140 @@
+/*
+ * store.c - the LMDB history store. The only file that includes <lmdb.h>.
+ *
+ * Layout (one LMDB environment in the store directory; see docs/STORE.md):
+ *   meta      "schema" -> "1"; "head" -> seq (u64 BE) || SHA-256 head (32)
+ *   revs      revision ARN -> record: version(1) content_hash(16) config_hash(16)
+ *             created_ms(8, BE, sign-flipped) service_arn NUL cluster_arn NUL taskdef NUL
+ *   bodies    content_hash(16) -> canonical document bytes NUL
+ *   history   service_arn NUL created(8, BE, sign-flipped) revision_arn NUL -> ""
+ *   ids       revision id (last ARN segment) -> revision ARN (DUPSORT)
+ *   services  service_arn -> revision count (u64 BE) || cluster_arn NUL
+ *   events    seq (u64 BE) -> prev head(32) || head(32) || event JSON
+ *
+ * Invariants: every revs record has its body and its history and ids entries;
+ * all of them, the service count and the chain event of a put are written in
+ * one transaction. Records are never updated or deleted: revisions are
+ * immutable. Sign-flipped big-endian times sort in time order as bytes.
+ *
+ * The map starts at 64 MiB and doubles whenever a write finds it full (the
+ * write is retried from the start); other processes pick up the new size on
+ * MDB_MAP_RESIZED.
+ */
+#include <ecsrev/store.h>
+
+#include <ecsrev/buf.h>
+#include <ecsrev/crypto.h>
+#include <ecsrev/hash.h>
+
+#include <lmdb.h>
+
+#include <cjson/cJSON.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+#define SCHEMA_KEY "schema"
+#define HEAD_KEY "head"
+#define RECORD_VERSION 1
+#define RECORD_FIXED (1 + 2 * ECSREV_HASH_LEN + 8)
+#define INITIAL_MAP ((size_t)64 * 1024 * 1024)
+#define MAX_KEY 511
+#define MAX_MAP ((size_t)1 << 40)
+
+struct ecsrev_store {
+    MDB_env *env;
+    MDB_dbi meta, revs, bodies, history, ids, services, events;
+    char *path;
+    bool readonly;
+};
+
+static int lmdb_error(struct ecsrev_error *err, int rc, const char *what)
+{
+    return ecsrev_error_set_cause(err, ECSREV_ESTORE, rc, "store: %s: %s", what, mdb_strerror(rc));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static void put_time(uint8_t *p, int64_t ms)
+{
+    put_u64(p, (uint64_t)ms ^ ((uint64_t)1 << 63));
+}
+
+static int64_t get_time(const uint8_t *p)
+{
+    return (int64_t)(get_u64(p) ^ ((uint64_t)1 << 63));
+}
+
+/* ---- opening ---- */
+
+static int make_dirs(const char *path, struct ecsrev_error *err)
+{
+    char *p = ecsrev_xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0') {
+            continue;
+        }
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno,
+                                        "cannot create store folder '%s': %s", p, strerror(errno));
+            break;
+        }
+        *s = c;
+        if (c == '\0') {
+            break;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+static int check_path(const char *dir, bool readonly, struct ecsrev_error *err)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        if (errno != ENOENT) {
+            return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "store '%s': %s", dir,
+                                          strerror(errno));
+        }
+        if (readonly) {
+            return ecsrev_error_set(
+                err, ECSREV_ENOTFOUND,
+                "no store at '%s' (run 'ecsrev import' or 'ecsrev fetch' first)", dir);
+        }
+        return make_dirs(dir, err);
+    }
+    if (S_ISLNK(st.st_mode) && st.st_uid != geteuid()) {
+        return ecsrev_error_set(err, ECSREV_EINVAL,
+                                "store '%s' is a symbolic link owned by another user; refusing it",
+                                dir);
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return ecsrev_error_set(err, ECSREV_EIO, "store '%s' is not a folder", dir);
+    }
+    if (readonly) {
+        char data[4096];
+        (void)snprintf(data, sizeof(data), "%s/data.mdb", dir);
+        if (stat(data, &st) != 0) {
+            return ecsrev_error_set(
+                err, ECSREV_ENOTFOUND,
+                "no store at '%s' (run 'ecsrev import' or 'ecsrev fetch' first)", dir);
+        }
+    }
+    return 0;
+}
+
+static int txn_begin(struct ecsrev_store *s, bool write, MDB_txn **txn, struct ecsrev_error *err)
+{
+    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt its size and try again. */
+        rc = mdb_env_set_mapsize(s->env, 0);
+        if (rc == 0) {
+            rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+        }
+    }
+    if (rc != 0) {
+        return lmdb_error(err, rc, "cannot begin transaction");
+    }
+    return 0;
+}
+
+static int open_dbs(struct ecsrev_store *s, MDB_txn *txn, struct ecsrev_error *err)
+{
+    unsigned create = s->readonly ? 0 : MDB_CREATE;
+    struct {
+        const char *name;
+        MDB_dbi *dbi;
+        unsigned flags;
+    } dbs[] = {
+        {"meta", &s->meta, 0},       {"revs", &s->revs, 0},         {"bodies", &s->bodies, 0},
+        {"history", &s->history, 0}, {"ids", &s->ids, MDB_DUPSORT}, {"services", &s->services, 0},
+        {"events", &s->events, 0},
+    };
+    for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+        int rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | create, dbs[i].dbi);
+        if (rc == MDB_NOTFOUND) {
+            return ecsrev_error_set(err, ECSREV_ESTORE,
+                                    "store '%s' is not an ecsrev store (no '%s' table)", s->path,
+                                    dbs[i].name);
+        }
+        if (rc != 0) {
+            return lmdb_error(err, rc, "cannot open tables");
+        }
+    }
+    return 0;
+}
+
+static int check_schema(struct ecsrev_store *s, MDB_txn *txn, struct ecsrev_error *err)
+{
+    MDB_val key = {strlen(SCHEMA_KEY), (void *)(uintptr_t)SCHEMA_KEY};
+    MDB_val val;
+    char want[16];
+    int n = snprintf(want, sizeof(want), "%d", ECSREV_STORE_SCHEMA);
+    int rc = mdb_get(txn, s->meta, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        if (s->readonly) {
+            return ecsrev_error_set(err, ECSREV_ESTORE, "store '%s' has no schema record", s->path);
+        }
+        val.mv_size = (size_t)n;
+        val.mv_data = want;
+        if ((rc = mdb_put(txn, s->meta, &key, &val, 0)) != 0) {
+            return lmdb_error(err, rc, "cannot write schema");
+        }
+        return 0;
+    }
+    if (rc != 0) {
+        return lmdb_error(err, rc, "cannot read schema");
+    }
+    if (val.mv_size != (size_t)n || memcmp(val.mv_data, want, (size_t)n) != 0) {
+        return ecsrev_error_set(
+            err, ECSREV_ESTORE,
+            "store '%s' was written with schema %.*s; this ecsrev reads schema %s", s->path,
+            (int)(val.mv_size > 16 ? 16 : val.mv_size), (const char *)val.mv_data, want);
+    }
+    return 0;
+}
+
+int ecsrev_store_open(struct ecsrev_store **out, const char *dir, unsigned flags,
+                      struct ecsrev_error *err)
+{
+    *out = NULL;
+    bool readonly = (flags & ECSREV_STORE_READONLY) != 0;
+    int rc = check_path(dir, readonly, err);
+    if (rc < 0) {
+        return rc;
+    }
+    struct ecsrev_store *s = ecsrev_xcalloc(1, sizeof(*s));
+    s->path = ecsrev_xstrdup(dir);
+    s->readonly = readonly;
+    MDB_txn *txn = NULL;
+    int lrc;
+    if ((lrc = mdb_env_create(&s->env)) != 0 || (lrc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+        (lrc = mdb_env_set_mapsize(s->env, INITIAL_MAP)) != 0 ||
+        (lrc = mdb_env_set_maxreaders(s->env, 126)) != 0) {
+        rc = lmdb_error(err, lrc, "cannot create environment");
+        goto fail;
+    }
+    if ((lrc = mdb_env_open(s->env, dir, MDB_NOTLS | (readonly ? MDB_RDONLY : 0), 0600)) != 0) {
+        rc = ecsrev_error_set_cause(err, lrc == EACCES ? ECSREV_EIO : ECSREV_ESTORE, lrc,
+                                    "cannot open store '%s': %s", dir, mdb_strerror(lrc));
+        goto fail;
+    }
+    int dead = 0;
+    (void)mdb_reader_check(s->env, &dead);
+    if ((rc = txn_begin(s, !readonly, &txn, err)) < 0) {
+        goto fail;
+    }
+    if ((rc = open_dbs(s, txn, err)) < 0 || (rc = check_schema(s, txn, err)) < 0) {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    if ((lrc = mdb_txn_commit(txn)) != 0) {
+        rc = lmdb_error(err, lrc, "cannot initialize");
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    ecsrev_store_close(s);
+    return rc;
+}
+
+void ecsrev_store_close(struct ecsrev_store *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->env != NULL) {
+        mdb_env_close(s->env);
+    }
+    free(s->path);
+    free(s);
+}
+
+const char *ecsrev_store_path(const struct ecsrev_store *s)
+{
+    return s->path;
+}
+
+/* ---- records ---- */
+
+/* A revs record decoded in place (pointers into LMDB memory). */
+struct record {
+    const uint8_t *content_hash;
+    const uint8_t *config_hash;
+    int64_t created_ms;
+    char *service_arn;
+    char *cluster_arn;
+    char *task_definition;
+};
+
+static bool decode_record(struct record *r, const MDB_val *v)
+{
+    uint8_t *p = v->mv_data;
+    if (v->mv_size < RECORD_FIXED + 3 || p[0] != RECORD_VERSION || p[v->mv_size - 1] != '\0') {
+        return false;
+    }
+    r->content_hash = p + 1;
+    r->config_hash = p + 1 + ECSREV_HASH_LEN;
+    r->created_ms = get_time(p + 1 + 2 * ECSREV_HASH_LEN);
+    char *s = (char *)p + RECORD_FIXED;
+    char *end = (char *)p + v->mv_size;
+    r->service_arn = s;
+    s += strlen(s) + 1;
+    if (s >= end) {
+        return false;
+    }
+    r->cluster_arn = s;
+    s += strlen(s) + 1;
+    if (s >= end) {
+        return false;
+    }
+    r->task_definition = s;
+    return true;
+}
+
+static void encode_record(struct ecsrev_buf *b, const struct ecsrev_revision *rev)
+{
+    uint8_t fixed[RECORD_FIXED];
+    fixed[0] = RECORD_VERSION;
+    memcpy(fixed + 1, rev->content_hash, ECSREV_HASH_LEN);
+    memcpy(fixed + 1 + ECSREV_HASH_LEN, rev->config_hash, ECSREV_HASH_LEN);
+    put_time(fixed + 1 + 2 * ECSREV_HASH_LEN, rev->created_ms);
+    const char *strs[3] = {rev->service_arn, rev->cluster_arn, rev->task_definition};
+    ecsrev_buf_clear(b);
+    ecsrev_buf_add(b, fixed, sizeof(fixed));
+    for (size_t i = 0; i < 3; i++) {
+        const char *str = strs[i] != NULL ? strs[i] : "";
+        ecsrev_buf_add(b, str, strlen(str) + 1);
+    }
+}
+
+/* Fill a borrowed revision view from a record; body may stay NULL. */
+static int load_view(struct ecsrev_store *s, MDB_txn *txn, char *arn, const MDB_val *recval,
+                     bool with_body, struct ecsrev_revision *out, struct ecsrev_error *err)
+{
+    struct record r;
+    if (!decode_record(&r, recval)) {
+        return ecsrev_error_set(err, ECSREV_ESTORE, "store: damaged record for '%s'", arn);
+    }
+    memset(out, 0, sizeof(*out));
+    out->arn = arn;
+    out->service_arn = r.service_arn;
+    out->cluster_arn = r.cluster_arn[0] != '\0' ? r.cluster_arn : NULL;
+    out->task_definition = r.task_definition[0] != '\0' ? r.task_definition : NULL;
+    out->created_ms = r.created_ms;
+    memcpy(out->content_hash, r.content_hash, ECSREV_HASH_LEN);
+    memcpy(out->config_hash, r.config_hash, ECSREV_HASH_LEN);
+    if (!with_body) {
+        return 0;
+    }
+    MDB_val key = {ECSREV_HASH_LEN, (void *)(uintptr_t)r.content_hash};
+    MDB_val body;
+    int rc = mdb_get(txn, s->bodies, &key, &body);
+    if (rc != 0 || body.mv_size == 0 || ((char *)body.mv_data)[body.mv_size - 1] != '\0') {
+        return ecsrev_error_set(err, ECSREV_ESTORE, "store: missing or damaged body for '%s'", arn);
+    }
+    out->canon = body.mv_data;
+    out->canon_len = body.mv_size - 1;
+    return 0;
+}
+
+/* ---- writing ---- */
+
+static int put_val(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void *v,
+                   size_t vlen, unsigned flags)
+{
+    MDB_val key = {klen, (void *)(uintptr_t)k};
+    MDB_val val = {vlen, (void *)(uintptr_t)v};
+    int rc = mdb_put(txn, dbi, &key, &val, flags);
+    return rc == MDB_KEYEXIST ? 0 : rc;
+}
+
+static int bump_service(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
+                        struct ecsrev_buf *tmp)
+{
+    MDB_val key = {strlen(rev->service_arn), rev->service_arn};
+    MDB_val val;
+    uint64_t count = 0;
+    int rc = mdb_get(txn, s->services, &key, &val);
+    if (rc == 0 && val.mv_size >= 8) {
+        count = get_u64(val.mv_data);
+    } else if (rc != MDB_NOTFOUND && rc != 0) {
+        return rc;
+    }
+    uint8_t cnt[8];
+    put_u64(cnt, count + 1);
+    const char *cluster = rev->cluster_arn != NULL ? rev->cluster_arn : "";
+    ecsrev_buf_clear(tmp);
+    ecsrev_buf_add(tmp, cnt, 8);
+    ecsrev_buf_add(tmp, cluster, strlen(cluster) + 1);
+    return put_val(txn, s->services, rev->service_arn, strlen(rev->service_arn), tmp->ptr, tmp->len,
+                   0);
+}
+
+static void history_key(struct ecsrev_buf *b, const char *service_arn, int64_t ms, const char *arn)
+{
+    uint8_t t[8];
+    put_time(t, ms);
+    ecsrev_buf_clear(b);
+    ecsrev_buf_add(b, service_arn, strlen(service_arn) + 1);
+    ecsrev_buf_add(b, t, 8);
+    if (arn != NULL) {
+        ecsrev_buf_add(b, arn, strlen(arn) + 1);
+    }
+}
+
+static int validate_rev(const struct ecsrev_revision *rev, struct ecsrev_error *err)
+{
+    if (rev->arn == NULL || rev->service_arn == NULL || rev->canon == NULL ||
+        rev->created_ms == ECSREV_TIME_NONE) {
+        return ecsrev_error_set(err, ECSREV_EINVAL,
+                                "revision '%s' lacks an ARN, service or createdAt",
+                                rev->arn != NULL ? rev->arn : "?");
+    }
+    size_t hist = strlen(rev->service_arn) + 1 + 8 + strlen(rev->arn) + 1;
+    if (strlen(rev->arn) > MAX_KEY || hist > MAX_KEY) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "revision ARN '%.80s...' is too long",
+                                rev->arn);
+    }
+    return 0;
+}
+
+/* Store one revision; *added tells whether it was new. Returns an LMDB rc. */
+static int put_one(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
+                   struct ecsrev_buf *tmp, int *state)
+{
+    MDB_val key = {strlen(rev->arn), rev->arn};
+    MDB_val val;
+    int rc = mdb_get(txn, s->revs, &key, &val);
+    if (rc == 0) {
+        struct record r;
+        bool same = decode_record(&r, &val) &&
+                    memcmp(r.content_hash, rev->content_hash, ECSREV_HASH_LEN) == 0;
+        *state = same ? 1 : 2;
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    *state = 0;
+    if ((rc = put_val(txn, s->bodies, rev->content_hash, ECSREV_HASH_LEN, rev->canon,
+                      rev->canon_len + 1, MDB_NOOVERWRITE)) != 0) {
+        return rc;
+    }
+    encode_record(tmp, rev);
+    if ((rc = put_val(txn, s->revs, rev->arn, strlen(rev->arn), tmp->ptr, tmp->len,
+                      MDB_NOOVERWRITE)) != 0) {
+        return rc;
+    }
+    history_key(tmp, rev->service_arn, rev->created_ms, rev->arn);
+    if ((rc = put_val(txn, s->history, tmp->ptr, tmp->len, "", 0, 0)) != 0) {
+        return rc;
+    }
+    const char *id = strrchr(rev->arn, '/');
+    id = id != NULL ? id + 1 : rev->arn;
+    if ((rc = put_val(txn, s->ids, id, strlen(id), rev->arn, strlen(rev->arn), MDB_NODUPDATA)) !=
+        0) {
+        return rc;
+    }
+    return bump_service(s, txn, rev, tmp);
+}
+
+static int read_head(struct ecsrev_store *s, MDB_txn *txn, uint8_t head[ECSREV_SHA256_LEN],
+                     uint64_t *seq)
+{
+    MDB_val key = {strlen(HEAD_KEY), (void *)(uintptr_t)HEAD_KEY};
+    MDB_val val;
+    int rc = mdb_get(txn, s->meta, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        memset(head, 0, ECSREV_SHA256_LEN);
+        *seq = 0;
+        return 0;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (val.mv_size != 8 + ECSREV_SHA256_LEN) {
+        return MDB_CORRUPTED;
+    }
+    *seq = get_u64(val.mv_data);
+    memcpy(head, (uint8_t *)val.mv_data + 8, ECSREV_SHA256_LEN);
+    return 0;
+}
+
+/* The event body: canonical JSON (members in RFC 8785 order). */
+static char *event_body(const struct ecsrev_revision *revs, const size_t *added, size_t n_added,
+                        const char *command, int64_t time_ms, uint64_t seq)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "command", command);
+    cJSON *list = cJSON_AddArrayToObject(doc, "revisions");
+    for (size_t i = 0; i < n_added; i++) {
+        const struct ecsrev_revision *rev = &revs[added[i]];
+        char hex[ECSREV_HASH_HEX_LEN];
+        ecsrev_hash_hex(hex, rev->content_hash);
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "arn", rev->arn);
+        cJSON_AddStringToObject(item, "contentHash", hex);
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_AddNumberToObject(doc, "seq", (double)seq);
+    char when[32];
+    ecsrev_time_format(when, time_ms);
+    cJSON_AddStringToObject(doc, "time", when);
+    char *printed = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    return printed;
+}
+
+static int append_event(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *revs,
+                        const size_t *added, size_t n_added, const char *command, int64_t time_ms,
+                        struct ecsrev_buf *tmp)
+{
+    uint8_t prev[ECSREV_SHA256_LEN];
+    uint64_t seq;
+    int rc = read_head(s, txn, prev, &seq);
+    if (rc != 0) {
+        return rc;
+    }
+    seq++;
+    char *body = event_body(revs, added, n_added, command, time_ms, seq);
+    size_t body_len = strlen(body);
+    uint8_t head[ECSREV_SHA256_LEN];
+    struct ecsrev_sha256_ctx *ctx = ecsrev_sha256_new();
+    ecsrev_sha256_update(ctx, prev, sizeof(prev));
+    ecsrev_sha256_update(ctx, body, body_len);
+    ecsrev_sha256_final(ctx, head);
+
+    uint8_t k[8];
+    put_u64(k, seq);
+    ecsrev_buf_clear(tmp);
+    ecsrev_buf_add(tmp, prev, sizeof(prev));
+    ecsrev_buf_add(tmp, head, sizeof(head));
+    ecsrev_buf_add(tmp, body, body_len);
+    cJSON_free(body);
+    if ((rc = put_val(txn, s->events, k, 8, tmp->ptr, tmp->len, MDB_NOOVERWRITE)) != 0) {
+        return rc;
+    }
+    uint8_t hv[8 + ECSREV_SHA256_LEN];
+    put_u64(hv, seq);
+    memcpy(hv + 8, head, ECSREV_SHA256_LEN);
+    return put_val(txn, s->meta, HEAD_KEY, strlen(HEAD_KEY), hv, sizeof(hv), 0);
+}
+
+/* One attempt at the whole put; returns an LMDB rc (MDB_MAP_FULL: the caller grows the map). */
+static int put_attempt(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
+                       const char *command, int64_t time_ms, struct ecsrev_store_put_result *res)
+{
+    MDB_txn *txn = NULL;
+    int lrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (lrc == MDB_MAP_RESIZED) {
+        if ((lrc = mdb_env_set_mapsize(s->env, 0)) == 0) {
+            lrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        }
+    }
+    if (lrc != 0) {
+        return lrc;
+    }
+    struct ecsrev_buf tmp = ECSREV_BUF_INIT;
+    size_t *added = ecsrev_xcalloc(n, sizeof(*added));
+    size_t n_added = 0;
+    memset(res, 0, sizeof(*res));
+    for (size_t i = 0; i < n && lrc == 0; i++) {
+        int state = 0;
+        lrc = put_one(s, txn, &revs[i], &tmp, &state);
+        if (lrc == 0 && state == 0) {
+            added[n_added++] = i;
+        } else if (lrc == 0) {
+            *(state == 1 ? &res->existing : &res->conflicts) += 1;
+        }
+    }
+    if (lrc == 0 && n_added > 0) {
+        lrc = append_event(s, txn, revs, added, n_added, command, time_ms, &tmp);
+    }
+    res->added = n_added;
+    free(added);
+    ecsrev_buf_dispose(&tmp);
+    if (lrc != 0) {
+        mdb_txn_abort(txn);
+        return lrc;
+    }
+    return mdb_txn_commit(txn);
+}
+
+static int grow(struct ecsrev_store *s, struct ecsrev_error *err)
+{
+    MDB_envinfo info;
+    (void)mdb_env_info(s->env, &info);
+    size_t next = info.me_mapsize * 2;
+    if (next > MAX_MAP) {
+        return ecsrev_error_set(err, ECSREV_ESTORE, "store '%s' is full at %zu bytes", s->path,
+                                info.me_mapsize);
+    }
+    int rc = mdb_env_set_mapsize(s->env, next);
+    if (rc != 0) {
+        return lmdb_error(err, rc, "cannot grow the map");
+    }
+    return 0;
+}
+
+int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
+                     const char *command, int64_t time_ms, struct ecsrev_store_put_result *out,
+                     struct ecsrev_error *err)
+{
+    struct ecsrev_store_put_result res = {0, 0, 0};
+    if (s->readonly) {
+        return ecsrev_error_set(err, ECSREV_ESTORE, "store '%s' is open read-only", s->path);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = validate_rev(&revs[i], err);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    for (;;) {
+        int lrc = put_attempt(s, revs, n, command, time_ms, &res);
+        if (lrc == MDB_MAP_FULL) {
+            int rc = grow(s, err);
+            if (rc < 0) {
+                return rc;
+            }
+            continue;
+        }
+        if (lrc != 0) {
+            return ecsrev_error_set_cause(err, ECSREV_ESTORE, lrc, "store '%s': cannot write: %s",
+                                          s->path, mdb_strerror(lrc));
+        }
+        break;
+    }
+    if (out != NULL) {
+        *out = res;
+    }
+    return 0;
+}
+
+/* ---- reading ---- */
+
+int ecsrev_store_has(struct ecsrev_store *s, const char *arn, bool *out, struct ecsrev_error *err)
+{
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_val key = {strlen(arn), (void *)(uintptr_t)arn};
+    MDB_val val;
+    int lrc = strlen(arn) > MAX_KEY ? MDB_NOTFOUND : mdb_get(txn, s->revs, &key, &val);
+    mdb_txn_abort(txn);
+    if (lrc != 0 && lrc != MDB_NOTFOUND) {
+        return lmdb_error(err, lrc, "cannot read");
+    }
+    *out = lrc == 0;
+    return 0;
+}
+
+int ecsrev_store_get(struct ecsrev_store *s, const char *arn, struct ecsrev_revision *out,
+                     struct ecsrev_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_val key = {strlen(arn), (void *)(uintptr_t)arn};
+    MDB_val val;
+    int lrc = strlen(arn) > MAX_KEY ? MDB_NOTFOUND : mdb_get(txn, s->revs, &key, &val);
+    if (lrc == MDB_NOTFOUND) {
+        rc = ecsrev_error_set(err, ECSREV_ENOTFOUND, "no stored revision '%s'", arn);
+    } else if (lrc != 0) {
+        rc = lmdb_error(err, lrc, "cannot read");
+    } else {
+        char *arn_copy = ecsrev_xstrdup(arn);
+        struct ecsrev_revision view;
+        rc = load_view(s, txn, arn_copy, &val, true, &view, err);
+        if (rc == 0) {
+            ecsrev_revision_copy(out, &view);
+        }
+        free(arn_copy);
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int ecsrev_store_resolve(struct ecsrev_store *s, const char *ref, char **out,
+                         struct ecsrev_error *err)
+{
+    *out = NULL;
+    if (strncmp(ref, "arn:", 4) == 0) {
+        bool has = false;
+        int rc = ecsrev_store_has(s, ref, &has, err);
+        if (rc < 0) {
+            return rc;
+        }
+        if (!has) {
+            return ecsrev_error_set(err, ECSREV_ENOTFOUND, "no stored revision '%s'", ref);
+        }
+        *out = ecsrev_xstrdup(ref);
+        return 0;
+    }
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_cursor *cur = NULL;
+    MDB_val key = {strlen(ref), (void *)(uintptr_t)ref};
+    MDB_val val;
+    size_t count = 0;
+    int lrc = mdb_cursor_open(txn, s->ids, &cur);
+    if (lrc == 0 && strlen(ref) > 0 && strlen(ref) <= MAX_KEY) {
+        lrc = mdb_cursor_get(cur, &key, &val, MDB_SET_KEY);
+        if (lrc == 0) {
+            lrc = mdb_cursor_count(cur, &count);
+        }
+    }
+    if (lrc == 0 && count == 1) {
+        *out = ecsrev_xstrndup(val.mv_data, val.mv_size);
+    } else if (lrc == 0 && count > 1) {
+        rc = ecsrev_error_set(err, ECSREV_EINVAL,
+                              "revision id '%s' is ambiguous: %zu stored revisions have it; use "
+                              "the full ARN",
+                              ref, count);
+    } else if (lrc == 0 || lrc == MDB_NOTFOUND) {
+        rc = ecsrev_error_set(err, ECSREV_ENOTFOUND, "no stored revision '%s'", ref);
+    } else {
+        rc = lmdb_error(err, lrc, "cannot read");
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* "arn:...:service/cluster/name" or legacy "arn:...:service/name". */
+static bool service_matches(const char *service_arn, const char *cluster_arn, const char *name,
+                            const char *cluster)
+{
+    const char *res = strstr(service_arn, ":service/");
+    if (res == NULL) {
+        return false;
+    }
+    res += strlen(":service/");
+    const char *last = strrchr(res, '/');
+    const char *svc_name = last != NULL ? last + 1 : res;
+    if (strcmp(svc_name, name) != 0) {
+        return false;
+    }
+    if (cluster == NULL) {
+        return true;
+    }
+    if (strncmp(cluster, "arn:", 4) == 0) {
+        return strcmp(cluster, cluster_arn) == 0;
+    }
+    const char *c = strstr(cluster_arn, ":cluster/");
+    return c != NULL && strcmp(c + strlen(":cluster/"), cluster) == 0;
+}
+
+struct find_ctx {
+    const char *name;
+    const char *cluster;
+    char *found;
+    size_t matches;
+};
+
+static int find_cb(const char *service_arn, const char *cluster_arn, uint64_t n, void *payload)
+{
+    (void)n;
+    struct find_ctx *f = payload;
+    if (service_matches(service_arn, cluster_arn, f->name, f->cluster)) {
+        if (f->found == NULL) {
+            f->found = ecsrev_xstrdup(service_arn);
+        }
+        f->matches++;
+    }
+    return 0;
+}
+
+int ecsrev_store_find_service(struct ecsrev_store *s, const char *service, const char *cluster,
+                              char **out, struct ecsrev_error *err)
+{
+    *out = NULL;
+    struct find_ctx f = {service, cluster, NULL, 0};
+    if (strncmp(service, "arn:", 4) == 0) {
+        f.name = NULL;
+    }
+    int rc = 0;
+    if (f.name == NULL) {
+        MDB_txn *txn = NULL;
+        if ((rc = txn_begin(s, false, &txn, err)) < 0) {
+            return rc;
+        }
+        MDB_val key = {strlen(service), (void *)(uintptr_t)service};
+        MDB_val val;
+        int lrc = strlen(service) > MAX_KEY ? MDB_NOTFOUND : mdb_get(txn, s->services, &key, &val);
+        mdb_txn_abort(txn);
+        if (lrc == MDB_NOTFOUND) {
+            return ecsrev_error_set(err, ECSREV_ENOTFOUND, "no stored revisions of service '%s'",
+                                    service);
+        }
+        if (lrc != 0) {
+            return lmdb_error(err, lrc, "cannot read");
+        }
+        *out = ecsrev_xstrdup(service);
+        return 0;
+    }
+    if ((rc = ecsrev_store_services(s, find_cb, &f, err)) < 0) {
+        free(f.found);
+        return rc;
+    }
+    if (f.matches == 0) {
+        return ecsrev_error_set(err, ECSREV_ENOTFOUND, "no stored revisions of service '%s'%s%s",
+                                service, cluster != NULL ? " in cluster " : "",
+                                cluster != NULL ? cluster : "");
+    }
+    if (f.matches > 1) {
+        free(f.found);
+        return ecsrev_error_set(err, ECSREV_EINVAL,
+                                "service name '%s' is in %zu clusters; name one with --cluster",
+                                service, f.matches);
+    }
+    *out = f.found;
+    return 0;
+}
+
+int ecsrev_store_services(struct ecsrev_store *s, ecsrev_store_service_fn fn, void *payload,
+                          struct ecsrev_error *err)
+{
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    int lrc = mdb_cursor_open(txn, s->services, &cur);
+    struct ecsrev_buf name = ECSREV_BUF_INIT;
+    for (MDB_cursor_op op = MDB_FIRST; lrc == 0 && rc == 0; op = MDB_NEXT) {
+        lrc = mdb_cursor_get(cur, &key, &val, op);
+        if (lrc != 0) {
+            break;
+        }
+        if (val.mv_size < 9 || ((char *)val.mv_data)[val.mv_size - 1] != '\0') {
+            rc = ecsrev_error_set(err, ECSREV_ESTORE, "store: damaged service record");
+            break;
+        }
+        ecsrev_buf_clear(&name);
+        ecsrev_buf_add(&name, key.mv_data, key.mv_size);
+        rc = fn(name.ptr, (const char *)val.mv_data + 8, get_u64(val.mv_data), payload);
+    }
+    if (lrc != 0 && lrc != MDB_NOTFOUND) {
+        rc = lmdb_error(err, lrc, "cannot read services");
+    }
+    ecsrev_buf_dispose(&name);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Visit one history entry (key = svc NUL time arn NUL). */
+static int visit_history(struct ecsrev_store *s, MDB_txn *txn, const MDB_val *hkey, size_t prefix,
+                         bool with_body, ecsrev_store_rev_fn fn, void *payload,
+                         struct ecsrev_error *err)
+{
+    char *arn = (char *)hkey->mv_data + prefix + 8;
+    if (hkey->mv_size <= prefix + 9 || ((char *)hkey->mv_data)[hkey->mv_size - 1] != '\0') {
+        return ecsrev_error_set(err, ECSREV_ESTORE, "store: damaged history entry");
+    }
+    MDB_val key = {strlen(arn), arn};
+    MDB_val val;
+    int lrc = mdb_get(txn, s->revs, &key, &val);
+    if (lrc != 0) {
+        return ecsrev_error_set(err, ECSREV_ESTORE,
+                                "store: history names '%s' but it has no record", arn);
+    }
+    struct ecsrev_revision view;
+    int rc = load_view(s, txn, arn, &val, with_body, &view, err);
+    if (rc < 0) {
+        return rc;
+    }
+    return fn(&view, payload);
+}
+
+static bool has_prefix(const MDB_val *k, const struct ecsrev_buf *prefix)
+{
+    return k->mv_size >= prefix->len + 8 && memcmp(k->mv_data, prefix->ptr, prefix->len) == 0;
+}
+
+int ecsrev_store_history(struct ecsrev_store *s, const char *service_arn,
+                         const struct ecsrev_store_query *q, ecsrev_store_rev_fn fn, void *payload,
+                         struct ecsrev_error *err)
+{
+    int64_t since = q->since_ms == ECSREV_TIME_NONE ? INT64_MIN : q->since_ms;
+    int64_t until = q->until_ms == ECSREV_TIME_NONE ? INT64_MAX : q->until_ms;
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    struct ecsrev_buf prefix = ECSREV_BUF_INIT;
+    struct ecsrev_buf start = ECSREV_BUF_INIT;
+    ecsrev_buf_add(&prefix, service_arn, strlen(service_arn) + 1);
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    int lrc = mdb_cursor_open(txn, s->history, &cur);
+    if (lrc == 0 && !q->newest_first) {
+        history_key(&start, service_arn, since, NULL);
+        key.mv_size = start.len;
+        key.mv_data = start.ptr;
+        lrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    } else if (lrc == 0) {
+        /* Position on the first key after the upper bound, then step back. */
+        history_key(&start, service_arn, until, NULL);
+        ecsrev_buf_add(&start, "\xff", 1);
+        key.mv_size = start.len;
+        key.mv_data = start.ptr;
+        lrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        lrc = mdb_cursor_get(cur, &key, &val, lrc == 0 ? MDB_PREV : MDB_LAST);
+    }
+    while (lrc == 0 && rc == 0 && has_prefix(&key, &prefix)) {
+        int64_t t = get_time((uint8_t *)key.mv_data + prefix.len);
+        if (t < since || t > until) {
+            break;
+        }
+        rc = visit_history(s, txn, &key, prefix.len, q->with_body, fn, payload, err);
+        lrc = mdb_cursor_get(cur, &key, &val, q->newest_first ? MDB_PREV : MDB_NEXT);
+    }
+    if (rc == 0 && lrc != 0 && lrc != MDB_NOTFOUND) {
+        rc = lmdb_error(err, lrc, "cannot read history");
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    ecsrev_buf_dispose(&prefix);
+    ecsrev_buf_dispose(&start);
+    return rc;
+}
+
+int ecsrev_store_foreach(struct ecsrev_store *s, const char *service_arn, ecsrev_store_rev_fn fn,
+                         void *payload, struct ecsrev_error *err)
+{
+    if (service_arn != NULL) {
+        struct ecsrev_store_query q = ECSREV_STORE_QUERY_INIT;
+        return ecsrev_store_history(s, service_arn, &q, fn, payload, err);
+    }
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    struct ecsrev_buf arn = ECSREV_BUF_INIT;
+    int lrc = mdb_cursor_open(txn, s->revs, &cur);
+    for (MDB_cursor_op op = MDB_FIRST; lrc == 0 && rc == 0; op = MDB_NEXT) {
+        if ((lrc = mdb_cursor_get(cur, &key, &val, op)) != 0) {
+            break;
+        }
+        ecsrev_buf_clear(&arn);
+        ecsrev_buf_add(&arn, key.mv_data, key.mv_size);
+        struct ecsrev_revision view;
+        if ((rc = load_view(s, txn, arn.ptr, &val, true, &view, err)) == 0) {
+            rc = fn(&view, payload);
+        }
+    }
+    if (rc == 0 && lrc != 0 && lrc != MDB_NOTFOUND) {
+        rc = lmdb_error(err, lrc, "cannot read revisions");
+    }
+    ecsrev_buf_dispose(&arn);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+static uint64_t count_clusters(MDB_txn *txn, MDB_dbi services)
+{
+    /* Distinct cluster ARNs; services are few, so a small list suffices. */
+    char **seen = NULL;
+    size_t n = 0;
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    if (mdb_cursor_open(txn, services, &cur) != 0) {
+        return 0;
+    }
+    for (MDB_cursor_op op = MDB_FIRST; mdb_cursor_get(cur, &key, &val, op) == 0; op = MDB_NEXT) {
+        if (val.mv_size < 9) {
+            continue;
+        }
+        const char *c = (const char *)val.mv_data + 8;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++) {
+            dup = strcmp(seen[i], c) == 0;
+        }
+        if (!dup && c[0] != '\0') {
+            seen = ecsrev_xrealloc(seen, (n + 1) * sizeof(*seen));
+            seen[n++] = ecsrev_xstrdup(c);
+        }
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        free(seen[i]);
+    }
+    free(seen);
+    return n;
+}
+
+int ecsrev_store_stats(struct ecsrev_store *s, struct ecsrev_store_stats *out,
+                       struct ecsrev_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_stat st;
+    uint64_t *targets[] = {&out->revisions, &out->services, &out->bodies, &out->events};
+    MDB_dbi dbis[] = {s->revs, s->services, s->bodies, s->events};
+    for (size_t i = 0; i < 4; i++) {
+        if (mdb_stat(txn, dbis[i], &st) == 0) {
+            *targets[i] = st.ms_entries;
+        }
+    }
+    out->clusters = count_clusters(txn, s->services);
+    mdb_txn_abort(txn);
+    MDB_envinfo info;
+    MDB_stat env;
+    if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &env) == 0) {
+        out->bytes_used = ((uint64_t)info.me_last_pgno + 1) * env.ms_psize;
+        out->map_size = info.me_mapsize;
+    }
+    char data[4096];
+    struct stat fst;
+    (void)snprintf(data, sizeof(data), "%s/data.mdb", s->path);
+    if (stat(data, &fst) == 0) {
+        out->file_size = (uint64_t)fst.st_size;
+    }
+    return 0;
+}
+
+int ecsrev_store_events(struct ecsrev_store *s, ecsrev_store_event_fn fn, void *payload,
+                        struct ecsrev_error *err)
+{
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    int lrc = mdb_cursor_open(txn, s->events, &cur);
+    for (MDB_cursor_op op = MDB_FIRST; lrc == 0 && rc == 0; op = MDB_NEXT) {
+        if ((lrc = mdb_cursor_get(cur, &key, &val, op)) != 0) {
+            break;
+        }
+        if (key.mv_size != 8 || val.mv_size < 2 * ECSREV_SHA256_LEN) {
+            rc = ecsrev_error_set(err, ECSREV_ESTORE, "store: damaged event record");
+            break;
+        }
+        struct ecsrev_store_event ev;
+        ev.seq = get_u64(key.mv_data);
+        memcpy(ev.prev, val.mv_data, ECSREV_SHA256_LEN);
+        memcpy(ev.head, (uint8_t *)val.mv_data + ECSREV_SHA256_LEN, ECSREV_SHA256_LEN);
+        ev.body = (const char *)val.mv_data + 2 * ECSREV_SHA256_LEN;
+        ev.body_len = val.mv_size - 2 * ECSREV_SHA256_LEN;
+        rc = fn(&ev, payload);
+    }
+    if (rc == 0 && lrc != 0 && lrc != MDB_NOTFOUND) {
+        rc = lmdb_error(err, lrc, "cannot read events");
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int ecsrev_store_head(struct ecsrev_store *s, uint8_t out[ECSREV_SHA256_LEN], uint64_t *seq,
+                      struct ecsrev_error *err)
+{
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    int lrc = read_head(s, txn, out, seq);
+    mdb_txn_abort(txn);
+    if (lrc != 0) {
+        return lmdb_error(err, lrc, "cannot read the chain head");
+    }
+    return 0;
+}
+
+int ecsrev_store_raw(struct ecsrev_store *s, ecsrev_store_raw_fn fn, void *payload,
+                     struct ecsrev_error *err)
+{
+    MDB_txn *txn = NULL;
+    int rc = txn_begin(s, false, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_cursor *cur = NULL;
+    MDB_val key;
+    MDB_val val;
+    struct ecsrev_buf arn = ECSREV_BUF_INIT;
+    static const uint8_t zero[ECSREV_HASH_LEN];
+    int lrc = mdb_cursor_open(txn, s->revs, &cur);
+    for (MDB_cursor_op op = MDB_FIRST; lrc == 0 && rc == 0; op = MDB_NEXT) {
+        if ((lrc = mdb_cursor_get(cur, &key, &val, op)) != 0) {
+            break;
+        }
+        ecsrev_buf_clear(&arn);
+        ecsrev_buf_add(&arn, key.mv_data, key.mv_size);
+        struct ecsrev_store_raw raw = {arn.ptr, zero, NULL, 0};
+        struct record r;
+        if (decode_record(&r, &val)) {
+            raw.content_hash = r.content_hash;
+            MDB_val bkey = {ECSREV_HASH_LEN, (void *)(uintptr_t)r.content_hash};
+            MDB_val body;
+            if (mdb_get(txn, s->bodies, &bkey, &body) == 0 && body.mv_size > 0) {
+                raw.body = body.mv_data;
+                raw.body_len = body.mv_size - 1;
+            }
+        }
+        rc = fn(&raw, payload);
+    }
+    if (rc == 0 && lrc != 0 && lrc != MDB_NOTFOUND) {
+        rc = lmdb_error(err, lrc, "cannot read revisions");
+    }
+    ecsrev_buf_dispose(&arn);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
+}

@@ -1,0 +1,212 @@
+"""End-to-end tests of import, show, canon, export and stats on a real store."""
+import json
+import os
+import stat
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from ecsrevtest import CliTest, data  # noqa: E402
+
+FULL_API = data("revisions", "full-api.json")
+FULL_CLI = data("revisions", "full-cli.json")
+SINGLE = data("revisions", "single.json")
+
+
+def revisions_in(path):
+    with open(path) as f:
+        return json.load(f)["serviceRevisions"]
+
+
+class ImportTest(CliTest):
+    def test_import_counts_and_idempotence(self):
+        n = len(revisions_in(FULL_API))
+        r = self.ok("import", "--format", "json", FULL_API)
+        self.assertEqual(r.json()["new"], n)
+        r = self.ok("import", "--format", "json", FULL_API)
+        self.assertEqual(r.json()["new"], 0)
+        self.assertEqual(r.json()["existing"], n)
+        self.assertEqual(self.ok("stats", "--format", "json").json()["revisions"], n)
+
+    def test_api_and_cli_forms_are_one_set(self):
+        self.ok("import", FULL_API)
+        before = self.ok("export").out
+        r = self.ok("import", "--format", "json", FULL_CLI)
+        self.assertEqual(r.json()["new"], 0, r)
+        self.assertEqual(r.json()["conflicts"], 0, r)
+        self.assertEqual(self.ok("export").out, before)
+
+    def test_single_object_stdin_and_json_lines(self):
+        with open(SINGLE) as f:
+            single = f.read()
+        r = self.ok("import", "--format", "json", "-", stdin=single)
+        self.assertEqual(r.json()["new"], 1)
+        lines = "\n".join(json.dumps(x) for x in revisions_in(FULL_API)) + "\n"
+        path = self.write("revs.jsonl", lines)
+        r = self.ok("import", "--format", "json", path)
+        self.assertGreaterEqual(r.json()["new"] + r.json()["existing"], 1)
+
+    def test_export_reimport_reproduces_store(self):
+        self.ok("import", FULL_API, SINGLE)
+        exported = self.ok("export").out
+        self.assertTrue(exported.endswith("\n"))
+        path = self.write("export.jsonl", exported)
+        other = os.path.join(self.tmp, "other")
+        self.ok("import", "--store", other, path)
+        self.assertEqual(self.ok("export", "--store", other).out, exported)
+        s1 = self.ok("stats", "--format", "json").json()
+        s2 = self.ok("stats", "--store", other, "--format", "json").json()
+        for k in ("revisions", "services", "clusters", "bodies"):
+            self.assertEqual(s1[k], s2[k], k)
+
+    def test_export_service_filter(self):
+        self.ok("import", FULL_API)
+        revs = revisions_in(FULL_API)
+        svc = revs[0]["serviceArn"]
+        out = self.ok("export", "--service", svc).out.splitlines()
+        self.assertEqual(len(out), sum(1 for r in revs if r["serviceArn"] == svc))
+        for line in out:
+            self.assertEqual(json.loads(line)["serviceArn"], svc)
+
+    def test_store_permissions(self):
+        self.ok("import", SINGLE)
+        self.assertEqual(stat.S_IMODE(os.stat(self.store).st_mode), 0o700)
+        for name in ("data.mdb", "lock.mdb"):
+            mode = stat.S_IMODE(os.stat(os.path.join(self.store, name)).st_mode)
+            self.assertEqual(mode, 0o600, name)
+
+    def test_default_store_location(self):
+        env = dict(self.env)
+        del self.env["ECSREV_STORE"]
+        self.env["XDG_DATA_HOME"] = os.path.join(self.tmp, "xdg")
+        self.ok("import", SINGLE)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "xdg", "ecsrev", "data.mdb")))
+        del self.env["XDG_DATA_HOME"]
+        self.ok("import", SINGLE)
+        self.assertTrue(os.path.exists(
+            os.path.join(self.tmp, ".local", "share", "ecsrev", "data.mdb")))
+        self.env = env
+
+
+class BadInputTest(CliTest):
+    def check_rejected(self, content, needle, mode="w"):
+        path = self.write("bad.json", content, mode)
+        r = self.fails(2, "import", path, SINGLE)
+        first = r.err.splitlines()[0]
+        self.assertIn("bad.json", first)
+        self.assertIn(needle, first)
+        # the good file named in the same call is still imported
+        self.assertEqual(self.ok("stats", "--format", "json").json()["revisions"], 1)
+        return first
+
+    def test_malformed(self):
+        self.check_rejected('{"serviceRevisions": [', "truncated")
+
+    def test_garbage(self):
+        self.check_rejected('{"serviceRevisions": [}', "invalid JSON")
+
+    def test_wrong_type(self):
+        rev = revisions_in(FULL_API)[0]
+        rev["containerImages"] = "web"
+        first = self.check_rejected(json.dumps({"serviceRevisions": [rev]}), "containerImages")
+        self.assertIn("array", first)
+
+    def test_missing_arn(self):
+        rev = revisions_in(FULL_API)[0]
+        del rev["serviceRevisionArn"]
+        self.check_rejected(json.dumps(rev), "serviceRevisionArn")
+
+    def test_malformed_arn(self):
+        rev = revisions_in(FULL_API)[0]
+        rev["serviceRevisionArn"] = "arn:aws:ecs:us-east-1:123:task/x"
+        self.check_rejected(json.dumps(rev), "serviceRevisionArn")
+
+    def test_invalid_utf8(self):
+        self.check_rejected(b'{"serviceRevisionArn": "\xff\xfe"}', "UTF-8", mode="wb")
+
+    def test_too_deep(self):
+        self.check_rejected("[" * 1000 + "]" * 1000, "nesting")
+
+    def test_half_bad_file_leaves_nothing(self):
+        revs = revisions_in(FULL_API)
+        revs[-1]["launchType"] = 7
+        path = self.write("half.json", json.dumps({"serviceRevisions": revs}))
+        self.fails(2, "import", path)
+        r = self.run_cli("stats", "--format", "json")
+        if r.code == 0:
+            self.assertEqual(r.json()["revisions"], 0)
+
+    def test_oversized_file(self):
+        path = os.path.join(self.tmp, "huge.json")
+        with open(path, "wb") as f:
+            f.truncate(257 * 1024 * 1024)
+        r = self.fails(2, "import", path)
+        self.assertIn("limit", r.err)
+
+    def test_missing_file(self):
+        r = self.fails(2, "import", os.path.join(self.tmp, "nope.json"))
+        self.assertIn("nope.json", r.err)
+
+
+class ShowTest(CliTest):
+    def test_show_by_arn_and_id(self):
+        self.ok("import", FULL_API)
+        rev = revisions_in(FULL_API)[0]
+        arn = rev["serviceRevisionArn"]
+        by_arn = self.ok("show", arn).out
+        by_id = self.ok("show", arn.rsplit("/", 1)[1]).out
+        self.assertEqual(by_arn, by_id)
+        doc = json.loads(by_arn)
+        self.assertEqual(doc["serviceRevisionArn"], arn)
+        canon = self.ok("canon", "-", stdin=by_arn).out
+        self.assertEqual(canon + "\n", by_arn)
+        text = self.ok("show", "--format", "text", arn).out
+        self.assertIn(arn, text)
+        self.assertIn("config hash", text)
+
+    def test_show_unknown(self):
+        self.ok("import", SINGLE)
+        r = self.fails(2, "show", "does-not-exist")
+        self.assertIn("does-not-exist", r.err)
+
+    def test_show_without_store(self):
+        r = self.fails(2, "show", "x")
+        self.assertIn("no store", r.err)
+
+
+class CanonTest(CliTest):
+    def test_rfc8785_vectors(self):
+        base = data("canon", "rfc8785")
+        if not os.path.isdir(base):
+            self.skipTest("vectors not present")
+        for name in sorted(os.listdir(os.path.join(base, "input"))):
+            with open(os.path.join(base, "output", name), "rb") as f:
+                want = f.read()
+            r = self.run_cli("canon", os.path.join(base, "input", name), binary=True)
+            self.assertEqual(r.code, 0, name)
+            self.assertEqual(r.out, want, name)
+
+    def test_bad_json(self):
+        r = self.fails(2, "canon", "-", stdin='{"a": }')
+        self.assertIn("<stdin>", r.err)
+
+
+class UsageTest(CliTest):
+    def test_help_and_version(self):
+        self.assertIn("ecsrev", self.ok("--version").out)
+        top = self.ok("--help").out
+        for cmd in ("fetch", "import", "show", "diff", "log", "audit", "verify", "export",
+                    "stats", "canon"):
+            self.assertIn(cmd, top)
+            r = self.run_cli(cmd, "--help")
+            self.assertEqual(r.code, 0, (cmd, r))
+            self.assertIn("usage: ecsrev " + cmd, r.out)
+
+    def test_unknown_command_and_option(self):
+        self.fails(2, "frobnicate")
+        r = self.fails(2, "import", "--bogus")
+        self.assertIn("--help", r.err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

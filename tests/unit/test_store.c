@@ -1,0 +1,423 @@
+/*
+ * test_store.c - the LMDB store: put/get, history order and ranges, dedup,
+ * conflicts, resolve by id, service lookup, reopen, schema mismatch,
+ * permissions, map growth and the event chain.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ecsrev/canon.h>
+#include <ecsrev/crypto.h>
+#include <ecsrev/store.h>
+
+#include <lmdb.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define SVC "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
+#define SVC2 "arn:aws:ecs:us-east-1:123456789012:service/staging/web"
+#define CLU "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
+#define CLU2 "arn:aws:ecs:us-east-1:123456789012:cluster/staging"
+
+struct fixture {
+    char *dir;
+    struct ecsrev_store *store;
+};
+
+/* A revision with made-up canonical bytes; hashes computed like the normalizer. */
+static void make_rev(struct ecsrev_revision *r, const char *svc, const char *clu, const char *id,
+                     int64_t ms, const char *body)
+{
+    memset(r, 0, sizeof(*r));
+    char arn[512];
+    const char *res = strstr(svc, ":service/") + strlen(":service/");
+    (void)snprintf(arn, sizeof(arn), "arn:aws:ecs:us-east-1:123456789012:service-revision/%s/%s",
+                   res, id);
+    r->arn = ecsrev_xstrdup(arn);
+    r->service_arn = ecsrev_xstrdup(svc);
+    r->cluster_arn = ecsrev_xstrdup(clu);
+    r->task_definition = ecsrev_xstrdup("arn:aws:ecs:us-east-1:123456789012:task-definition/web:1");
+    r->created_ms = ms;
+    r->canon = ecsrev_xstrdup(body);
+    r->canon_len = strlen(body);
+    ecsrev_hash128(r->content_hash, r->canon, r->canon_len);
+    ecsrev_hash128(r->config_hash, "cfg", 3);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->dir = tu_tempdir();
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s/store", f->dir);
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_open(&f->store, path, 0, &err), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    ecsrev_store_close(f->store);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void put_three(struct ecsrev_store *s)
+{
+    struct ecsrev_revision revs[3];
+    make_rev(&revs[0], SVC, CLU, "300", 3000, "{\"n\":3}");
+    make_rev(&revs[1], SVC, CLU, "100", 1000, "{\"n\":1}");
+    make_rev(&revs[2], SVC, CLU, "200", 2000, "{\"n\":2}");
+    struct ecsrev_store_put_result res;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_put(s, revs, 3, "test", 42, &res, &err), 0);
+    assert_int_equal(res.added, 3);
+    assert_int_equal(res.existing, 0);
+    for (size_t i = 0; i < 3; i++) {
+        ecsrev_revision_dispose(&revs[i]);
+    }
+}
+
+static void test_put_get(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    struct ecsrev_revision got;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    const char *arn = "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/200";
+    assert_int_equal(ecsrev_store_get(f->store, arn, &got, &err), 0);
+    assert_string_equal(got.arn, arn);
+    assert_string_equal(got.canon, "{\"n\":2}");
+    assert_int_equal(got.canon_len, 7);
+    assert_int_equal(got.created_ms, 2000);
+    assert_string_equal(got.service_arn, SVC);
+    assert_string_equal(got.cluster_arn, CLU);
+    uint8_t h[ECSREV_HASH_LEN];
+    ecsrev_hash128(h, "{\"n\":2}", 7);
+    assert_memory_equal(got.content_hash, h, sizeof(h));
+    ecsrev_revision_dispose(&got);
+    assert_int_equal(ecsrev_store_get(f->store, "arn:nope", &got, &err), ECSREV_ENOTFOUND);
+    bool has = false;
+    assert_int_equal(ecsrev_store_has(f->store, arn, &has, &err), 0);
+    assert_true(has);
+    assert_int_equal(ecsrev_store_has(f->store, "arn:nope", &has, &err), 0);
+    assert_false(has);
+}
+
+struct collect {
+    int64_t times[16];
+    size_t n;
+};
+
+static int collect_cb(const struct ecsrev_revision *rev, void *payload)
+{
+    struct collect *c = payload;
+    c->times[c->n++] = rev->created_ms;
+    return 0;
+}
+
+static void test_history_order(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    struct ecsrev_store_query q = ECSREV_STORE_QUERY_INIT;
+    struct collect c = {{0}, 0};
+    assert_int_equal(ecsrev_store_history(f->store, SVC, &q, collect_cb, &c, &err), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.times[0], 1000);
+    assert_int_equal(c.times[1], 2000);
+    assert_int_equal(c.times[2], 3000);
+
+    q.newest_first = true;
+    c.n = 0;
+    assert_int_equal(ecsrev_store_history(f->store, SVC, &q, collect_cb, &c, &err), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.times[0], 3000);
+    assert_int_equal(c.times[2], 1000);
+
+    q.since_ms = 1500;
+    q.until_ms = 2500;
+    c.n = 0;
+    assert_int_equal(ecsrev_store_history(f->store, SVC, &q, collect_cb, &c, &err), 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.times[0], 2000);
+
+    q.newest_first = false;
+    q.since_ms = 2000;
+    q.until_ms = ECSREV_TIME_NONE;
+    c.n = 0;
+    assert_int_equal(ecsrev_store_history(f->store, SVC, &q, collect_cb, &c, &err), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.times[0], 2000);
+
+    /* A service whose ARN is a prefix of another's must not see the other's history. */
+    c.n = 0;
+    q.since_ms = ECSREV_TIME_NONE;
+    assert_int_equal(ecsrev_store_history(f->store, SVC "x", &q, collect_cb, &c, &err), 0);
+    assert_int_equal(c.n, 0);
+}
+
+static void test_dedup_and_conflict(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    struct ecsrev_revision revs[2];
+    make_rev(&revs[0], SVC, CLU, "100", 1000, "{\"n\":1}");
+    make_rev(&revs[1], SVC, CLU, "200", 2000, "{\"n\":22}");
+    struct ecsrev_store_put_result res;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    uint8_t head1[ECSREV_SHA256_LEN];
+    uint64_t seq1 = 0;
+    assert_int_equal(ecsrev_store_head(f->store, head1, &seq1, &err), 0);
+    assert_int_equal(ecsrev_store_put(f->store, revs, 2, "test", 43, &res, &err), 0);
+    assert_int_equal(res.added, 0);
+    assert_int_equal(res.existing, 1);
+    assert_int_equal(res.conflicts, 1);
+    /* Nothing new: no event appended. */
+    uint8_t head2[ECSREV_SHA256_LEN];
+    uint64_t seq2 = 0;
+    assert_int_equal(ecsrev_store_head(f->store, head2, &seq2, &err), 0);
+    assert_int_equal(seq1, seq2);
+    assert_memory_equal(head1, head2, sizeof(head1));
+    struct ecsrev_store_stats st;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 3);
+    assert_int_equal(st.bodies, 3);
+    assert_int_equal(st.services, 1);
+    assert_int_equal(st.clusters, 1);
+    assert_int_equal(st.events, 1);
+    ecsrev_revision_dispose(&revs[0]);
+    ecsrev_revision_dispose(&revs[1]);
+}
+
+static void test_identical_bodies_stored_once(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_revision revs[2];
+    make_rev(&revs[0], SVC, CLU, "1", 1000, "{\"same\":true}");
+    make_rev(&revs[1], SVC, CLU, "2", 2000, "{\"same\":true}");
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_put(f->store, revs, 2, "test", 1, NULL, &err), 0);
+    struct ecsrev_store_stats st;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 2);
+    assert_int_equal(st.bodies, 1);
+    ecsrev_revision_dispose(&revs[0]);
+    ecsrev_revision_dispose(&revs[1]);
+}
+
+static void test_resolve(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    struct ecsrev_revision rev;
+    make_rev(&rev, SVC2, CLU2, "100", 500, "{\"other\":1}");
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_put(f->store, &rev, 1, "test", 1, NULL, &err), 0);
+    ecsrev_revision_dispose(&rev);
+    char *arn = NULL;
+    assert_int_equal(ecsrev_store_resolve(f->store, "200", &arn, &err), 0);
+    assert_string_equal(arn, "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/200");
+    free(arn);
+    assert_int_equal(ecsrev_store_resolve(f->store, "100", &arn, &err), ECSREV_EINVAL);
+    assert_non_null(strstr(err.msg, "ambiguous"));
+    assert_int_equal(ecsrev_store_resolve(f->store, "999", &arn, &err), ECSREV_ENOTFOUND);
+
+    assert_int_equal(ecsrev_store_find_service(f->store, "web", NULL, &arn, &err), ECSREV_EINVAL);
+    assert_int_equal(ecsrev_store_find_service(f->store, "web", "staging", &arn, &err), 0);
+    assert_string_equal(arn, SVC2);
+    free(arn);
+    assert_int_equal(ecsrev_store_find_service(f->store, "web", CLU, &arn, &err), 0);
+    assert_string_equal(arn, SVC);
+    free(arn);
+    assert_int_equal(ecsrev_store_find_service(f->store, SVC, NULL, &arn, &err), 0);
+    free(arn);
+    assert_int_equal(ecsrev_store_find_service(f->store, "api", NULL, &arn, &err),
+                     ECSREV_ENOTFOUND);
+}
+
+static void test_reopen_and_readonly(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s", ecsrev_store_path(f->store));
+    ecsrev_store_close(f->store);
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_open(&f->store, path, ECSREV_STORE_READONLY, &err), 0);
+    struct ecsrev_store_stats st;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 3);
+    struct ecsrev_revision rev;
+    make_rev(&rev, SVC, CLU, "400", 4000, "{}");
+    assert_int_equal(ecsrev_store_put(f->store, &rev, 1, "t", 1, NULL, &err), ECSREV_ESTORE);
+    ecsrev_revision_dispose(&rev);
+
+    struct ecsrev_store *none = NULL;
+    char missing[4096];
+    (void)snprintf(missing, sizeof(missing), "%s/missing", f->dir);
+    assert_int_equal(ecsrev_store_open(&none, missing, ECSREV_STORE_READONLY, &err),
+                     ECSREV_ENOTFOUND);
+    assert_null(none);
+}
+
+static void test_permissions(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    struct stat st;
+    const char *path = ecsrev_store_path(f->store);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    char file[4096];
+    (void)snprintf(file, sizeof(file), "%s/data.mdb", path);
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    (void)snprintf(file, sizeof(file), "%s/lock.mdb", path);
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void test_schema_mismatch(void **state)
+{
+    struct fixture *f = *state;
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s", ecsrev_store_path(f->store));
+    ecsrev_store_close(f->store);
+    f->store = NULL;
+    /* Rewrite the schema record with raw LMDB, as a future ecsrev would. */
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    char k[] = "schema";
+    char v[] = "99";
+    MDB_val key = {6, k};
+    MDB_val val = {2, v};
+    assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_open(&f->store, path, 0, &err), ECSREV_ESTORE);
+    assert_non_null(strstr(err.msg, "schema 99"));
+    assert_non_null(strstr(err.msg, "schema 1"));
+}
+
+static void test_map_grows(void **state)
+{
+    struct fixture *f = *state;
+    /* 96 MiB of distinct bodies overflows the 64 MiB initial map. */
+    size_t body_len = 1024 * 1024;
+    char *body = malloc(body_len + 1);
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    for (int i = 0; i < 96; i++) {
+        memset(body, 'a' + (i % 26), body_len);
+        char prefix[16];
+        int n = snprintf(prefix, sizeof(prefix), "{\"i\":%d,", i);
+        memcpy(body, prefix, (size_t)n);
+        body[body_len] = '\0';
+        struct ecsrev_revision rev;
+        char id[16];
+        (void)snprintf(id, sizeof(id), "%d", i);
+        make_rev(&rev, SVC, CLU, id, i, body);
+        assert_int_equal(ecsrev_store_put(f->store, &rev, 1, "test", 1, NULL, &err), 0);
+        ecsrev_revision_dispose(&rev);
+    }
+    free(body);
+    struct ecsrev_store_stats st;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 96);
+    assert_true(st.map_size > (uint64_t)64 * 1024 * 1024);
+}
+
+struct chain {
+    uint8_t prev[ECSREV_SHA256_LEN];
+    size_t n;
+};
+
+static int chain_cb(const struct ecsrev_store_event *ev, void *payload)
+{
+    struct chain *c = payload;
+    assert_int_equal(ev->seq, c->n + 1);
+    assert_memory_equal(ev->prev, c->prev, ECSREV_SHA256_LEN);
+    struct ecsrev_sha256_ctx *ctx = ecsrev_sha256_new();
+    uint8_t head[ECSREV_SHA256_LEN];
+    ecsrev_sha256_update(ctx, ev->prev, ECSREV_SHA256_LEN);
+    ecsrev_sha256_update(ctx, ev->body, ev->body_len);
+    ecsrev_sha256_final(ctx, head);
+    assert_memory_equal(head, ev->head, ECSREV_SHA256_LEN);
+    memcpy(c->prev, head, ECSREV_SHA256_LEN);
+    c->n++;
+    return 0;
+}
+
+static void test_event_chain(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    struct ecsrev_revision rev;
+    make_rev(&rev, SVC, CLU, "400", 4000, "{\"n\":4}");
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_put(f->store, &rev, 1, "fetch", 5000, NULL, &err), 0);
+    ecsrev_revision_dispose(&rev);
+    struct chain c;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(ecsrev_store_events(f->store, chain_cb, &c, &err), 0);
+    assert_int_equal(c.n, 2);
+    uint8_t head[ECSREV_SHA256_LEN];
+    uint64_t seq = 0;
+    assert_int_equal(ecsrev_store_head(f->store, head, &seq, &err), 0);
+    assert_int_equal(seq, 2);
+    assert_memory_equal(head, c.prev, sizeof(head));
+}
+
+static void test_invalid_revision_rejected(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_revision revs[2];
+    make_rev(&revs[0], SVC, CLU, "1", 1000, "{}");
+    make_rev(&revs[1], SVC, CLU, "2", ECSREV_TIME_NONE, "{}");
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_put(f->store, revs, 2, "t", 1, NULL, &err), ECSREV_EINVAL);
+    struct ecsrev_store_stats st;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 0); /* all or nothing */
+    ecsrev_revision_dispose(&revs[0]);
+    ecsrev_revision_dispose(&revs[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedup_and_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identical_bodies_stored_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_and_readonly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_mismatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_revision_rejected, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
