@@ -70,7 +70,7 @@ for t in "$@"; do
     fi
     work=$build/fuzz-corpus/$t
     art=$build/fuzz-artifacts/$t
-    rm -rf "$work"
+    rm -rf "$work" "$art"
     mkdir -p "$work" "$art"
     cp "$seeds"/* "$work"/
     log=$build/fuzz-$t.log
@@ -84,7 +84,7 @@ for t in "$@"; do
         line=$(printf '%-10s ok     %8s runs  %s' "$t" "${runs:-?}" "$cov")
     else
         failed=1
-        crash=$(ls -t "$art" 2>/dev/null | head -n 1)
+        crash=$(ls "$art" 2>/dev/null | head -n 1)
         line=$(printf '%-10s FAILED exit %d, input %s, log %s' "$t" "$rc" \
             "${crash:+$art/$crash}" "$log")
         grep -E 'ERROR: |SUMMARY: |property failed' "$log" | head -n 5 >&2

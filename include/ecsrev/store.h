@@ -55,6 +55,18 @@ void ecsrev_store_close(struct ecsrev_store *s);
 /** The store's directory. Borrowed, valid until close. */
 const char *ecsrev_store_path(const struct ecsrev_store *s);
 
+/**
+ * Pin one read snapshot: until ecsrev_store_read_end(), every read call on
+ * @p s (get, history, services, events, head, raw, stats...) sees the store as
+ * it was at this moment, whatever other processes commit meanwhile. Use it
+ * when several reads must agree (verify). Writes are not affected.
+ * @return 0, ECSREV_EINVAL (already pinned) or ECSREV_ESTORE
+ */
+ECSREV_MUST_CHECK int ecsrev_store_read_begin(struct ecsrev_store *s, struct ecsrev_error *err);
+
+/** Release the snapshot pinned by ecsrev_store_read_begin(). Accepts NULL / nothing pinned. */
+void ecsrev_store_read_end(struct ecsrev_store *s);
+
 /** What ecsrev_store_put() did. */
 struct ecsrev_store_put_result {
     size_t added;     /**< new revisions stored */

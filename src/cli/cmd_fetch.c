@@ -228,8 +228,7 @@ static int on_batch(const struct ecsrev_revision *revs, size_t n,
     r->added += res.added;
     r->existing += res.existing;
     r->conflicts += res.conflicts;
-    show_progress(r);
-    return 0;
+    return 0; /* the progress callback that follows shows the new counts */
 }
 
 /* ---- summary ---- */
@@ -336,7 +335,7 @@ static int make_client(struct ecsrev_ecs **client, struct ecsrev_transport **htt
     /* The SDKs give credential endpoints short timeouts (IMDS: 1 s). */
     ho.connect_timeout_ms = 2000;
     ho.read_timeout_ms = 5000;
-    ho.max_body = 64 * 1024;
+    ho.max_body = (size_t)64 * 1024;
     ho.max_connections = 1;
     if ((rc = ecsrev_http_transport_new(&r->creds_http, &ho, err)) < 0) {
         goto done;

@@ -73,6 +73,24 @@ static void trim(const char **s, size_t *len)
     }
 }
 
+void ecsrev_awsconfig__printable(char *out, size_t size, const char *s)
+{
+    size_t n = 0;
+    if (size == 0) {
+        return;
+    }
+    for (; *s != '\0' && n + 1 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (*s != '\0' && size >= 4) {
+        n = n < size - 4 ? n : size - 4;
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
+
 static int set_buf(struct ecsrev_buf *b, const char *s, size_t len, struct ecsrev_error *err)
 {
     ecsrev_buf_clear(b);
@@ -196,14 +214,16 @@ static int parse_line(struct ini_state *st, const char *s, size_t len, size_t li
 int ecsrev_awsconfig__parse(const char *data, size_t len, const char *fname,
                             ecsrev_awsconfig__entry_fn fn, void *payload, struct ecsrev_error *err)
 {
+    char safe_name[256];
+    ecsrev_awsconfig__printable(safe_name, sizeof(safe_name), fname);
     if (len > ECSREV_AWS_CONFIG_MAX_FILE) {
-        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: file larger than %zu bytes", fname,
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: file larger than %zu bytes", safe_name,
                                 ECSREV_AWS_CONFIG_MAX_FILE);
     }
     if (len > 0 && memchr(data, '\0', len) != NULL) {
-        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: NUL byte in file", fname);
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: NUL byte in file", safe_name);
     }
-    struct ini_state st = {fname,           fn,    payload, ECSREV_BUF_INIT, ECSREV_BUF_INIT,
+    struct ini_state st = {safe_name,       fn,    payload, ECSREV_BUF_INIT, ECSREV_BUF_INIT,
                            ECSREV_BUF_INIT, false, false,   false,           0};
     size_t line = 0;
     size_t pos = 0;
@@ -227,9 +247,11 @@ int ecsrev_awsconfig__parse(const char *data, size_t len, const char *fname,
     return rc;
 }
 
-int ecsrev_awsconfig__read_file(struct ecsrev_buf *out, const char *path, struct ecsrev_error *err)
+int ecsrev_awsconfig__read_file(struct ecsrev_buf *out, const char *file, struct ecsrev_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    char path[256]; /* printable copy for messages */
+    ecsrev_awsconfig__printable(path, sizeof(path), file);
+    FILE *f = fopen(file, "rb");
     if (f == NULL) {
         int e = errno;
         if (e == ENOENT) {
@@ -412,8 +434,10 @@ static int parse_max_attempts(int *out, const char *s, const char *where, struct
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 100) {
+        char shown[40];
+        ecsrev_awsconfig__printable(shown, sizeof(shown), s);
         return ecsrev_error_set(err, ECSREV_EPARSE,
-                                "invalid max_attempts '%.32s' (from %s): want 1..100", s, where);
+                                "invalid max_attempts '%s' (from %s): want 1..100", shown, where);
     }
     *out = (int)v;
     return 0;
@@ -516,10 +540,13 @@ int ecsrev_aws_config_load(struct ecsrev_aws_config *out, const char *profile_op
         goto done;
     }
     if (!c.found && out->profile_explicit) {
+        char cf[256];
+        char crf[256];
+        ecsrev_awsconfig__printable(cf, sizeof(cf), out->config_file ? out->config_file : "(none)");
+        ecsrev_awsconfig__printable(crf, sizeof(crf),
+                                    out->credentials_file ? out->credentials_file : "(none)");
         rc = ecsrev_error_set(err, ECSREV_ENOTFOUND, "profile '%s' not found in %s, %s",
-                              out->profile, out->config_file ? out->config_file : "(no config)",
-                              out->credentials_file ? out->credentials_file
-                                                    : "(no credentials file)");
+                              out->profile, cf, crf);
         goto done;
     }
     rc = finish_settings(out, &c, getenv_fn, env_payload, err);
@@ -604,7 +631,9 @@ int ecsrev_region_resolve(char **out, const char *region_opt, const struct ecsre
     }
     *out = normalize_region(v);
     if (*out == NULL) {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid region '%.64s' (from %s)", v, where);
+        char shown[72];
+        ecsrev_awsconfig__printable(shown, sizeof(shown), v);
+        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid region '%s' (from %s)", shown, where);
     }
     return 0;
 }
@@ -779,8 +808,10 @@ int ecsrev_endpoint_resolve(char **out, const char *endpoint_opt, const char *re
         const char *why = NULL;
         *out = normalize_endpoint(v, &why);
         if (*out == NULL) {
-            return ecsrev_error_set(err, ECSREV_EINVAL,
-                                    "invalid endpoint URL '%.200s' (from %s): %s", v, where, why);
+            char shown[208];
+            ecsrev_awsconfig__printable(shown, sizeof(shown), v);
+            return ecsrev_error_set(err, ECSREV_EINVAL, "invalid endpoint URL '%s' (from %s): %s",
+                                    shown, where, why);
         }
         return 0;
     }

@@ -42,4 +42,11 @@ ECSREV_MUST_CHECK int ecsrev_awsconfig__parse(const char *data, size_t len, cons
 ECSREV_MUST_CHECK int ecsrev_awsconfig__read_file(struct ecsrev_buf *out, const char *path,
                                                   struct ecsrev_error *err);
 
+/**
+ * Copy @p s into @p out (at most @p size - 1 bytes, "..." marks a cut) with every
+ * control byte (< 0x20, 0x7f) replaced by '?', so a value read from a file or the
+ * environment can be quoted in a one-line error message.
+ */
+void ecsrev_awsconfig__printable(char *out, size_t size, const char *s);
+
 #endif

@@ -389,45 +389,9 @@ int ecsrev_canon__write(struct ecsrev_buf *out, const cJSON *item, struct ecsrev
     return ecsrev_error_set(err, ECSREV_EINVAL, "unsupported JSON value");
 }
 
-/* "\u0000" inside a string: cJSON would cut the string at the NUL. */
-static int check_nul_escape(const char *json, size_t len, struct ecsrev_error *err)
-{
-    bool in_str = false;
-    size_t line = 1;
-    for (size_t i = 0; i < len; i++) {
-        char c = json[i];
-        if (c == '\n') {
-            line++;
-        }
-        if (!in_str) {
-            in_str = c == '"';
-            continue;
-        }
-        if (c == '"') {
-            in_str = false;
-        } else if (c == '\\') {
-            if (len - i >= 6 && memcmp(json + i + 1, "u0000", 5) == 0) {
-                return ecsrev_error_set(err, ECSREV_EPARSE,
-                                        "unsupported \\u0000 in a string (line %zu)", line);
-            }
-            i++;
-        }
-    }
-    return 0;
-}
-
 int ecsrev_canon__parse(cJSON **out, const char *json, size_t len, struct ecsrev_error *err)
 {
-    *out = NULL;
-    int rc = ecsrev_json__parse(out, json, len, err);
-    if (rc < 0) {
-        return rc;
-    }
-    if ((rc = check_nul_escape(json, len, err)) < 0) {
-        cJSON_Delete(*out);
-        *out = NULL;
-    }
-    return rc;
+    return ecsrev_json__parse(out, json, len, err);
 }
 
 int ecsrev_canon_json(struct ecsrev_buf *out, const char *json, size_t len,

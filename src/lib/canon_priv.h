@@ -18,8 +18,8 @@
 #include <cjson/cJSON.h>
 
 /**
- * ecsrev_json__parse() plus the checks canonical output needs: rejects a
- * "\u0000" escape inside a string (cJSON would silently cut the string there).
+ * Strict parse for canonicalization; the same as ecsrev_json__parse(), which
+ * already rejects raw control characters and "\u0000" inside strings.
  * @param out owned tree, free with cJSON_Delete
  * @return 0 or ECSREV_EPARSE (message says where)
  */

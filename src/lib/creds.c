@@ -198,7 +198,9 @@ static int creds_from_json(struct ecsrev_credentials *out, const char *data, siz
     }
     const char *code = json_string(doc, "Code");
     if (code != NULL && strcmp(code, "Success") != 0) {
-        rc = ecsrev_error_set(err, ECSREV_EAUTH, "%s: Code is '%.64s', not 'Success'", what, code);
+        char shown[72];
+        ecsrev_awsconfig__printable(shown, sizeof(shown), code);
+        rc = ecsrev_error_set(err, ECSREV_EAUTH, "%s: Code is '%s', not 'Success'", what, shown);
         goto done;
     }
     const char *akid = json_string(doc, "AccessKeyId");

@@ -122,7 +122,7 @@ int ecsrev_diff__write_string(struct ecsrev_buf *out, const char *s, struct ecsr
     const char *run = s;
     for (const char *p = s;; p++) {
         unsigned char ch = (unsigned char)*p;
-        if (ch != 0 && ch >= 0x20 && ch != '"' && ch != '\\') {
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
             continue;
         }
         if ((rc = ecsrev_buf_append(out, run, (size_t)(p - run), err)) < 0) {
@@ -879,8 +879,8 @@ static int patch_array(struct pctx *p, const cJSON *a, const cJSON *b)
 {
     size_t na = child_count(a);
     size_t nb = child_count(b);
-    const cJSON **va = ecsrev_xcalloc(na + 1, sizeof(*va));
-    const cJSON **vb = ecsrev_xcalloc(nb + 1, sizeof(*vb));
+    const cJSON **va = ecsrev_xcalloc(na + 1, sizeof(const cJSON *));
+    const cJSON **vb = ecsrev_xcalloc(nb + 1, sizeof(const cJSON *));
     size_t i = 0;
     for (const cJSON *e = a->child; e != NULL; e = e->next) {
         va[i++] = e;

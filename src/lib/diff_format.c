@@ -52,7 +52,7 @@ static int put_clean(struct ecsrev_buf *out, const char *s, struct ecsrev_error 
     const char *run = s;
     for (const char *p = s;; p++) {
         unsigned char ch = (unsigned char)*p;
-        if (ch != 0 && ch >= 0x20 && ch != 0x7f) {
+        if (ch >= 0x20 && ch != 0x7f) {
             continue;
         }
         if ((rc = ecsrev_buf_append(out, run, (size_t)(p - run), err)) < 0 || ch == 0) {
@@ -533,8 +533,10 @@ static int put_md_code(struct ecsrev_buf *out, const char *s, struct ecsrev_erro
         unsigned char ch = (unsigned char)*p;
         if (ch == '|') {
             rc = ecsrev_buf_puts(out, "\\|", err);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            rc = ecsrev_buf_putc(out, '?', err);
         } else {
-            rc = ecsrev_buf_putc(out, ch < 0x20 || ch == 0x7f ? '?' : (char)ch, err);
+            rc = ecsrev_buf_putc(out, *p, err);
         }
     }
     return rc == 0 ? ecsrev_buf_printf(out, err, "%s%s", pad ? " " : "", fence) : rc;

@@ -401,7 +401,7 @@ void ecsrev_ecs__exec_add(struct ecsrev_ecs__exec *x, const char *op, char *body
 {
     if (x->n == x->cap) {
         x->cap = x->cap == 0 ? 16 : x->cap * 2;
-        x->jobs = ecsrev_xrealloc(x->jobs, x->cap * sizeof(*x->jobs));
+        x->jobs = ecsrev_xrealloc(x->jobs, x->cap * sizeof(struct ecsrev_ecs__job *));
     }
     struct ecsrev_ecs__job *j = ecsrev_xcalloc(1, sizeof(*j));
     j->op = op;

@@ -3,9 +3,11 @@
  * -> the revisions not stored yet, in batches of at most 20.
  *
  * Phases run one after the other, each with up to `concurrency` requests in
- * flight: ListServices (pages in sequence), ListServiceDeployments (pages of
- * each service in sequence, services in parallel), DescribeServiceDeployments
- * and DescribeServiceRevisions (batches in parallel). Between phases the ARN
+ * flight: ListServices (pages in sequence); ListServiceDeployments (pages of
+ * each service in sequence, services in parallel) together with
+ * DescribeServiceDeployments (a batch is described as soon as 20 deployments
+ * are listed, the rest after the last page); DescribeServiceRevisions (batches in
+ * parallel). Between phases the ARN
  * sets are sorted and deduplicated, so the batches, and what the batch
  * callback sees, depend only on the data, never on timing: a batch that
  * completes early is parsed and normalized, then held until every batch
@@ -130,6 +132,7 @@ struct fetch {
     struct strv deployments; /* deployment ARNs */
     struct strv revisions;   /* revision ARNs referenced */
     struct strv want;        /* revision ARNs to fetch, sorted */
+    size_t dep_queued;       /* deployments[0, dep_queued) are queued for describing */
     struct failv dep_fails;
     struct slot *slots;
     size_t n_slots, next_slot;
@@ -314,15 +317,34 @@ int ecsrev_ecs_list_services(char ***out, size_t *n, struct ecsrev_ecs *c, const
     return 0;
 }
 
-/* ---- ListServiceDeployments ---- */
+/* ---- ListServiceDeployments + DescribeServiceDeployments ---- */
 
-static int deployments_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
-                            const cJSON *resp, const char *raw, size_t raw_len,
-                            struct ecsrev_error *err, void *payload)
+/*
+ * Both run in one queue: listed deployments are cut into batches of 20 as
+ * pages arrive, so describing overlaps the (sequential) paging. The revision ARNs they yield are only used once all
+ * are known (sorted and deduplicated), so timing changes nothing stored.
+ */
+
+static const char s_op_list[] = "ListServiceDeployments";
+static const char s_op_describe[] = "DescribeServiceDeployments";
+
+/* Queue full batches of the deployments listed so far; the rest too when @p last. */
+static void queue_describes(struct ecsrev_ecs__exec *x, struct fetch *f, bool last)
 {
-    (void)raw;
-    (void)raw_len;
-    struct fetch *f = payload;
+    while (f->deployments.n - f->dep_queued >= ECSREV_ECS_BATCH_MAX ||
+           (last && f->deployments.n > f->dep_queued)) {
+        size_t i = f->dep_queued;
+        size_t n = f->deployments.n - i;
+        n = n > ECSREV_ECS_BATCH_MAX ? ECSREV_ECS_BATCH_MAX : n;
+        ecsrev_ecs__exec_add(x, s_op_describe,
+                             describe_body("serviceDeploymentArns", f->deployments.v + i, n), i);
+        f->dep_queued += n;
+    }
+}
+
+static int list_page_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
+                          const cJSON *resp, struct fetch *f, struct ecsrev_error *err)
+{
     const cJSON *arr = NULL;
     int rc = get_array(&arr, resp, "serviceDeployments", j, err);
     const cJSON *e = NULL;
@@ -335,31 +357,20 @@ static int deployments_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs_
         strv_push(&f->deployments, arn);
         f->prog.deployments++;
     }
+    if (rc < 0) {
+        return rc;
+    }
     const char *token = get_string(resp, "nextToken");
-    if (rc == 0 && token != NULL) {
+    if (token != NULL) {
         const char *service = f->services.v[j->tag];
-        ecsrev_ecs__exec_add(x, j->op, list_deployments_body(f, service, token), j->tag);
-    } else if (rc == 0) {
+        ecsrev_ecs__exec_add(x, s_op_list, list_deployments_body(f, service, token), j->tag);
+    } else {
         f->prog.services++;
     }
+    queue_describes(x, f, f->prog.services == f->services.n);
     progress(f);
-    return rc;
+    return 0;
 }
-
-static int list_deployments(struct fetch *f, struct ecsrev_error *err)
-{
-    struct ecsrev_ecs__exec x;
-    ecsrev_ecs__exec_init(&x, f->c, deployments_done, f);
-    for (size_t i = 0; i < f->services.n; i++) {
-        ecsrev_ecs__exec_add(&x, "ListServiceDeployments",
-                             list_deployments_body(f, f->services.v[i], NULL), i);
-    }
-    int rc = ecsrev_ecs__exec_run(&x, err);
-    ecsrev_ecs__exec_dispose(&x);
-    return rc;
-}
-
-/* ---- DescribeServiceDeployments ---- */
 
 static void push_revision_ref(struct fetch *f, const cJSON *summary)
 {
@@ -369,14 +380,9 @@ static void push_revision_ref(struct fetch *f, const cJSON *summary)
     }
 }
 
-static int describe_deployments_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
-                                     const cJSON *resp, const char *raw, size_t raw_len,
-                                     struct ecsrev_error *err, void *payload)
+static int describe_done(const struct ecsrev_ecs__job *j, const cJSON *resp, struct fetch *f,
+                         struct ecsrev_error *err)
 {
-    (void)x;
-    (void)raw;
-    (void)raw_len;
-    struct fetch *f = payload;
     const cJSON *arr = NULL;
     int rc = get_array(&arr, resp, "serviceDeployments", j, err);
     const cJSON *d = NULL;
@@ -407,31 +413,32 @@ static int describe_deployments_done(struct ecsrev_ecs__exec *x, const struct ec
     return rc;
 }
 
-static int describe_deployments(struct fetch *f, struct ecsrev_error *err)
+static int deployments_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
+                            const cJSON *resp, const char *raw, size_t raw_len,
+                            struct ecsrev_error *err, void *payload)
 {
-    struct ecsrev_ecs__exec x;
-    strv_sort_unique(&f->deployments);
-    ecsrev_ecs__exec_init(&x, f->c, describe_deployments_done, f);
-    for (size_t i = 0; i < f->deployments.n; i += ECSREV_ECS_BATCH_MAX) {
-        size_t n = f->deployments.n - i;
-        n = n > ECSREV_ECS_BATCH_MAX ? ECSREV_ECS_BATCH_MAX : n;
-        ecsrev_ecs__exec_add(&x, "DescribeServiceDeployments",
-                             describe_body("serviceDeploymentArns", f->deployments.v + i, n),
-                             i / ECSREV_ECS_BATCH_MAX);
+    (void)raw;
+    (void)raw_len;
+    struct fetch *f = payload;
+    if (j->op == s_op_list) {
+        return list_page_done(x, j, resp, f, err);
     }
-    int rc = ecsrev_ecs__exec_run(&x, err);
-    ecsrev_ecs__exec_dispose(&x);
-    if (rc < 0 || f->dep_fails.n == 0) {
-        return rc;
+    return describe_done(j, resp, f, err);
+}
+
+/* Deployment failures, in ARN order, before any revision. */
+static int deliver_deployment_failures(struct fetch *f, struct ecsrev_error *err)
+{
+    if (f->dep_fails.n == 0) {
+        return 0;
     }
-    /* Deployment failures, in ARN order, before any revision. */
     qsort(f->dep_fails.v, f->dep_fails.n, sizeof(*f->dep_fails.v), cmp_fail);
     struct ecsrev_fetch_failure *v = ecsrev_xcalloc(f->dep_fails.n, sizeof(*v));
     for (size_t i = 0; i < f->dep_fails.n; i++) {
         v[i] = (struct ecsrev_fetch_failure){f->dep_fails.v[i].arn, f->dep_fails.v[i].reason,
                                              f->dep_fails.v[i].detail};
     }
-    rc = f->cb->batch(NULL, 0, v, f->dep_fails.n, err, f->cb->payload);
+    int rc = f->cb->batch(NULL, 0, v, f->dep_fails.n, err, f->cb->payload);
     if (rc == 0) {
         f->prog.failed += f->dep_fails.n;
         progress(f);
@@ -440,11 +447,26 @@ static int describe_deployments(struct fetch *f, struct ecsrev_error *err)
     return rc;
 }
 
+static int list_and_describe_deployments(struct fetch *f, struct ecsrev_error *err)
+{
+    struct ecsrev_ecs__exec x;
+    ecsrev_ecs__exec_init(&x, f->c, deployments_done, f);
+    for (size_t i = 0; i < f->services.n; i++) {
+        ecsrev_ecs__exec_add(&x, s_op_list, list_deployments_body(f, f->services.v[i], NULL), i);
+    }
+    int rc = ecsrev_ecs__exec_run(&x, err);
+    ecsrev_ecs__exec_dispose(&x);
+    if (rc < 0) {
+        return rc;
+    }
+    return deliver_deployment_failures(f, err);
+}
+
 /* ---- DescribeServiceRevisions ---- */
 
 static bool requested(char *const *arns, size_t n, const char *arn)
 {
-    return bsearch(&arn, arns, n, sizeof(*arns), cmp_str) != NULL;
+    return n > 0 && bsearch(&arn, arns, n, sizeof(*arns), cmp_str) != NULL;
 }
 
 static int cmp_rev(const void *a, const void *b)
@@ -561,8 +583,12 @@ static int revisions_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__j
                        "neither in serviceRevisions nor in failures");
         }
     }
-    qsort(s->revs, s->n_revs, sizeof(*s->revs), cmp_rev);
-    qsort(s->fails.v, s->fails.n, sizeof(*s->fails.v), cmp_fail);
+    if (s->n_revs > 1) {
+        qsort(s->revs, s->n_revs, sizeof(*s->revs), cmp_rev);
+    }
+    if (s->fails.n > 1) {
+        qsort(s->fails.v, s->fails.n, sizeof(*s->fails.v), cmp_fail);
+    }
     s->ready = true;
     return flush_slots(f, err);
 }
@@ -671,7 +697,7 @@ int ecsrev_ecs_fetch(struct ecsrev_fetch_progress *out, struct ecsrev_ecs *c,
         goto done;
     }
     strv_sort_unique(&f.services);
-    if ((rc = list_deployments(&f, err)) < 0 || (rc = describe_deployments(&f, err)) < 0) {
+    if ((rc = list_and_describe_deployments(&f, err)) < 0) {
         goto done;
     }
     for (size_t i = 0; i < spec->n_revision_arns; i++) {

@@ -9,8 +9,9 @@
  * Safety settings on every transfer: TLS peer and host verification on,
  * protocols limited to http and https, no redirects, a connect timeout, a
  * read timeout (no byte sent or received for read_timeout once connected
- * aborts; see on_progress) plus an overall cap of connect + 3 x read timeout, response bodies capped at
- * max_body and header blocks at ECSREV_HTTP_MAX_HEADERS. Proxy variables from
+ * aborts; see on_progress) plus an overall cap of connect + 3 x read
+ * timeout, response bodies capped at max_body and header blocks at
+ * ECSREV_HTTP_MAX_HEADERS. Proxy variables from
  * the environment are honoured by libcurl itself, as curl(1) does.
  *
  * Invariant: every easy handle added to the multi handle has a struct
@@ -21,7 +22,6 @@
 
 #include <curl/curl.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +223,22 @@ static int build_headers(struct transfer *x, const struct ecsrev_http_request *r
     return 0;
 }
 
+static CURLcode set_method(CURL *e, const struct ecsrev_http_request *req)
+{
+    if (strcmp(req->method, "GET") == 0) {
+        return curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
+    CURLcode c = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    if (c == CURLE_OK) {
+        c = curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
+                             req->body_len == 0 ? "" : (const char *)req->body);
+    }
+    if (c == CURLE_OK && strcmp(req->method, "POST") != 0) {
+        c = curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    return c;
+}
+
 static int set_options(struct curl_transport *t, struct transfer *x,
                        const struct ecsrev_http_request *req, struct ecsrev_error *err)
 {
@@ -259,14 +275,8 @@ static int set_options(struct curl_transport *t, struct transfer *x,
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(CURLOPT_HEADERDATA, (void *)x);
     SETOPT(CURLOPT_HTTPHEADER, x->headers);
-    if (strcmp(req->method, "GET") == 0) {
-        SETOPT(CURLOPT_HTTPGET, 1L);
-    } else {
-        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-        SETOPT(CURLOPT_COPYPOSTFIELDS, req->body_len == 0 ? "" : (const char *)req->body);
-        if (strcmp(req->method, "POST") != 0) {
-            SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
-        }
+    if (c == CURLE_OK) {
+        c = set_method(e, req);
     }
 #undef SETOPT
     if (c != CURLE_OK) {
@@ -333,10 +343,16 @@ static bool retryable_code(CURLcode c)
     }
 }
 
+static bool is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+/* "Failed to connect" -> "failed to connect", but keep "SSL ..." as it is. */
 static void lower_first(char *s)
 {
-    if (s[0] != '\0' && isupper((unsigned char)s[0]) && !isupper((unsigned char)s[1])) {
-        s[0] = (char)tolower((unsigned char)s[0]);
+    if (is_upper(s[0]) && !is_upper(s[1])) {
+        s[0] = (char)(s[0] - 'A' + 'a');
     }
 }
 

@@ -99,6 +99,23 @@ static int check_depth(const char *data, size_t len, bool *open, struct ecsrev_e
     for (size_t i = 0; i < len; i++) {
         char c = data[i];
         if (in_str) {
+            if ((unsigned char)c < 0x20) {
+                size_t line;
+                size_t col;
+                position(data, i, &line, &col);
+                return ecsrev_error_set(err, ECSREV_EPARSE,
+                                        "control character 0x%02x in a string (line %zu, column %zu)",
+                                        (unsigned)c, line, col);
+            }
+            if (c == '\\' && len - i >= 6 && memcmp(data + i + 1, "u0000", 5) == 0) {
+                /* cJSON would silently cut the string at the NUL. */
+                size_t line;
+                size_t col;
+                position(data, i, &line, &col);
+                return ecsrev_error_set(err, ECSREV_EPARSE,
+                                        "unsupported \\u0000 in a string (line %zu, column %zu)", line,
+                                        col);
+            }
             if (c == '\\') {
                 i++;
             } else if (c == '"') {
@@ -148,7 +165,26 @@ static int check_duplicates(const cJSON *item, struct ecsrev_error *err)
     return 0;
 }
 
+/* Messages may quote input (member names): keep them on one printable line. */
+static int one_line(int rc, struct ecsrev_error *err)
+{
+    for (char *p = err != NULL ? err->msg : NULL; p != NULL && *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+    return rc;
+}
+
+static int parse(cJSON **out, const char *data, size_t len, struct ecsrev_error *err);
+
 int ecsrev_json__parse(cJSON **out, const char *data, size_t len, struct ecsrev_error *err)
+{
+    int rc = parse(out, data, len, err);
+    return rc < 0 ? one_line(rc, err) : rc;
+}
+
+static int parse(cJSON **out, const char *data, size_t len, struct ecsrev_error *err)
 {
     *out = NULL;
     int rc;

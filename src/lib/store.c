@@ -52,6 +52,7 @@ struct ecsrev_store {
     MDB_dbi meta, revs, bodies, history, ids, services, events;
     char *path;
     bool readonly;
+    MDB_txn *pinned; /* read transaction pinned by ecsrev_store_read_begin, or NULL */
 };
 
 static int lmdb_error(struct ecsrev_error *err, int rc, const char *what)
@@ -163,6 +164,23 @@ static int txn_begin(struct ecsrev_store *s, bool write, MDB_txn **txn, struct e
     return 0;
 }
 
+/* A read transaction: the pinned snapshot if there is one, else a new one. */
+static int read_begin(struct ecsrev_store *s, MDB_txn **txn, struct ecsrev_error *err)
+{
+    if (s->pinned != NULL) {
+        *txn = s->pinned;
+        return 0;
+    }
+    return txn_begin(s, false, txn, err);
+}
+
+static void read_end(struct ecsrev_store *s, MDB_txn *txn)
+{
+    if (txn != s->pinned) {
+        mdb_txn_abort(txn);
+    }
+}
+
 static int open_dbs(struct ecsrev_store *s, MDB_txn *txn, struct ecsrev_error *err)
 {
     unsigned create = s->readonly ? 0 : MDB_CREATE;
@@ -269,6 +287,7 @@ void ecsrev_store_close(struct ecsrev_store *s)
     if (s == NULL) {
         return;
     }
+    ecsrev_store_read_end(s);
     if (s->env != NULL) {
         mdb_env_close(s->env);
     }
@@ -279,6 +298,22 @@ void ecsrev_store_close(struct ecsrev_store *s)
 const char *ecsrev_store_path(const struct ecsrev_store *s)
 {
     return s->path;
+}
+
+int ecsrev_store_read_begin(struct ecsrev_store *s, struct ecsrev_error *err)
+{
+    if (s->pinned != NULL) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "store: a snapshot is already pinned");
+    }
+    return txn_begin(s, false, &s->pinned, err);
+}
+
+void ecsrev_store_read_end(struct ecsrev_store *s)
+{
+    if (s != NULL && s->pinned != NULL) {
+        mdb_txn_abort(s->pinned);
+        s->pinned = NULL;
+    }
 }
 
 /* ---- records ---- */
@@ -643,14 +678,14 @@ int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs,
 int ecsrev_store_has(struct ecsrev_store *s, const char *arn, bool *out, struct ecsrev_error *err)
 {
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
     MDB_val key = {strlen(arn), (void *)(uintptr_t)arn};
     MDB_val val;
     int lrc = strlen(arn) > MAX_KEY ? MDB_NOTFOUND : mdb_get(txn, s->revs, &key, &val);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     if (lrc != 0 && lrc != MDB_NOTFOUND) {
         return lmdb_error(err, lrc, "cannot read");
     }
@@ -663,7 +698,7 @@ int ecsrev_store_get(struct ecsrev_store *s, const char *arn, struct ecsrev_revi
 {
     memset(out, 0, sizeof(*out));
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -683,7 +718,7 @@ int ecsrev_store_get(struct ecsrev_store *s, const char *arn, struct ecsrev_revi
         }
         free(arn_copy);
     }
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -704,7 +739,7 @@ int ecsrev_store_resolve(struct ecsrev_store *s, const char *ref, char **out,
         return 0;
     }
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -732,7 +767,7 @@ int ecsrev_store_resolve(struct ecsrev_store *s, const char *ref, char **out,
         rc = lmdb_error(err, lrc, "cannot read");
     }
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -791,13 +826,13 @@ int ecsrev_store_find_service(struct ecsrev_store *s, const char *service, const
     int rc = 0;
     if (f.name == NULL) {
         MDB_txn *txn = NULL;
-        if ((rc = txn_begin(s, false, &txn, err)) < 0) {
+        if ((rc = read_begin(s, &txn, err)) < 0) {
             return rc;
         }
         MDB_val key = {strlen(service), (void *)(uintptr_t)service};
         MDB_val val;
         int lrc = strlen(service) > MAX_KEY ? MDB_NOTFOUND : mdb_get(txn, s->services, &key, &val);
-        mdb_txn_abort(txn);
+        read_end(s, txn);
         if (lrc == MDB_NOTFOUND) {
             return ecsrev_error_set(err, ECSREV_ENOTFOUND, "no stored revisions of service '%s'",
                                     service);
@@ -831,7 +866,7 @@ int ecsrev_store_services(struct ecsrev_store *s, ecsrev_store_service_fn fn, vo
                           struct ecsrev_error *err)
 {
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -858,7 +893,7 @@ int ecsrev_store_services(struct ecsrev_store *s, ecsrev_store_service_fn fn, vo
     }
     ecsrev_buf_dispose(&name);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -898,7 +933,7 @@ int ecsrev_store_history(struct ecsrev_store *s, const char *service_arn,
     int64_t since = q->since_ms == ECSREV_TIME_NONE ? INT64_MIN : q->since_ms;
     int64_t until = q->until_ms == ECSREV_TIME_NONE ? INT64_MAX : q->until_ms;
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -935,7 +970,7 @@ int ecsrev_store_history(struct ecsrev_store *s, const char *service_arn,
         rc = lmdb_error(err, lrc, "cannot read history");
     }
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     ecsrev_buf_dispose(&prefix);
     ecsrev_buf_dispose(&start);
     return rc;
@@ -949,7 +984,7 @@ int ecsrev_store_foreach(struct ecsrev_store *s, const char *service_arn, ecsrev
         return ecsrev_store_history(s, service_arn, &q, fn, payload, err);
     }
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -974,7 +1009,7 @@ int ecsrev_store_foreach(struct ecsrev_store *s, const char *service_arn, ecsrev
     }
     ecsrev_buf_dispose(&arn);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -1016,7 +1051,7 @@ int ecsrev_store_stats(struct ecsrev_store *s, struct ecsrev_store_stats *out,
 {
     memset(out, 0, sizeof(*out));
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -1029,7 +1064,7 @@ int ecsrev_store_stats(struct ecsrev_store *s, struct ecsrev_store_stats *out,
         }
     }
     out->clusters = count_clusters(txn, s->services);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     MDB_envinfo info;
     MDB_stat env;
     if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &env) == 0) {
@@ -1049,7 +1084,7 @@ int ecsrev_store_events(struct ecsrev_store *s, ecsrev_store_event_fn fn, void *
                         struct ecsrev_error *err)
 {
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -1077,7 +1112,7 @@ int ecsrev_store_events(struct ecsrev_store *s, ecsrev_store_event_fn fn, void *
         rc = lmdb_error(err, lrc, "cannot read events");
     }
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -1085,12 +1120,12 @@ int ecsrev_store_head(struct ecsrev_store *s, uint8_t out[ECSREV_SHA256_LEN], ui
                       struct ecsrev_error *err)
 {
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
     int lrc = read_head(s, txn, out, seq);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     if (lrc != 0) {
         return lmdb_error(err, lrc, "cannot read the chain head");
     }
@@ -1101,7 +1136,7 @@ int ecsrev_store_raw(struct ecsrev_store *s, ecsrev_store_raw_fn fn, void *paylo
                      struct ecsrev_error *err)
 {
     MDB_txn *txn = NULL;
-    int rc = txn_begin(s, false, &txn, err);
+    int rc = read_begin(s, &txn, err);
     if (rc < 0) {
         return rc;
     }
@@ -1135,6 +1170,6 @@ int ecsrev_store_raw(struct ecsrev_store *s, ecsrev_store_raw_fn fn, void *paylo
     }
     ecsrev_buf_dispose(&arn);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }

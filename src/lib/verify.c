@@ -256,12 +256,20 @@ int ecsrev_verify_store(struct ecsrev_verify_report *out, struct ecsrev_store *s
     memset(&v, 0, sizeof(v));
     v.r = out;
     v.expect = expect;
-    int rc = ecsrev_store_head(s, out->head, &out->seq, err);
+    /* One snapshot for the head, the events and the revisions, so a write
+     * committed meanwhile by another process cannot look like damage. */
+    int rc = ecsrev_store_read_begin(s, err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = ecsrev_store_head(s, out->head, &out->seq, err);
     if (rc == 0) {
         rc = ecsrev_store_events(s, on_event, &v, err);
     }
     if (rc == 0) {
-        qsort(v.revs, v.n_revs, sizeof(*v.revs), cmp_chain_rev);
+        if (v.n_revs > 1) {
+            qsort(v.revs, v.n_revs, sizeof(*v.revs), cmp_chain_rev);
+        }
         rc = ecsrev_store_raw(s, on_raw, &v, err);
     }
     if (rc == 0) {
@@ -274,6 +282,7 @@ int ecsrev_verify_store(struct ecsrev_verify_report *out, struct ecsrev_store *s
         }
         check_heads(&v);
     }
+    ecsrev_store_read_end(s);
     free_chain(&v);
     return rc;
 }

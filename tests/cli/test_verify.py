@@ -6,6 +6,7 @@ on write, so older copies of a record may sit in free pages: every copy of
 the bytes is changed.
 """
 import copy
+import hashlib
 import json
 import os
 import re
@@ -145,10 +146,41 @@ class VerifyTest(CliTest):
         self.assertEqual(sorted(p["seq"] for p in bad), [1, 2])
         for p in bad:
             self.assertIn("event %d" % p["seq"], p["message"])
-        # the recorded heads were not changed, so the old head is still found,
-        # but the chain itself is reported damaged
+        # the event whose head was kept no longer hashes to it: the proof fails
         doc = self.verify_json("--expect", head, code=1)
-        self.assertTrue(doc["expect"]["found"] is False or doc["problems"])
+        self.assertEqual(doc["expect"]["found"], False)
+        self.assertIn("expect", [p["kind"] for p in doc["problems"]])
+
+    def test_rewritten_chain_caught_only_by_expect(self):
+        """An attacker who rewrites the last event and recomputes its head (in the
+        event record and the store's recorded head) leaves a consistent store:
+        only a head kept outside the store reveals it."""
+        self.load(revision(1))
+        head1, _ = self.head()
+        self.load(revision(2))
+        head, seq = self.head()
+        path = os.path.join(self.store, "data.mdb")
+        with open(path, "rb") as f:
+            raw = f.read()
+        old_head = bytes.fromhex(head)
+        # the event record: prev(32) head(32) body
+        at = raw.index(old_head + b'{"command":')
+        prev = raw[at - 32:at]
+        end = raw.index(b"}", raw.index(b'"time":', at)) + 1
+        body = raw[at + 32:end]
+        forged = re.sub(rb'"time":"\d{4}', b'"time":"1999', body)
+        self.assertNotEqual(forged, body)
+        new_head = hashlib.sha256(prev + forged).digest()
+        self.patch_store(body, forged)
+        self.patch_store(old_head, new_head)
+        doc = self.verify_json(code=0)  # consistent in itself
+        self.assertEqual(doc["head"], new_head.hex())
+        doc = self.verify_json("--expect", head, code=1)
+        self.assertEqual(doc["expect"], {"found": False, "seq": None})
+        # a head from before the rewritten event still proves the earlier history
+        self.assertEqual(seq, 2)
+        doc = self.verify_json("--expect", head1, code=0)
+        self.assertEqual(doc["expect"], {"found": True, "seq": 1})
 
     def test_altered_content_hash_in_event(self):
         self.load(revision(1))

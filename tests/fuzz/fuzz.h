@@ -26,6 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /** An error message must be one non-empty line. */
 #define FUZZ_CHECK_MSG(err)                                                                        \
     do {                                                                                           \
+        if ((err)->msg[0] == '\0' || strchr((err)->msg, '\n') != NULL) {                           \
+            fprintf(stderr, "bad error message: [%s]\n", (err)->msg);                              \
+        }                                                                                          \
         FUZZ_CHECK((err)->msg[0] != '\0');                                                         \
         FUZZ_CHECK(strchr((err)->msg, '\n') == NULL);                                              \
     } while (0)

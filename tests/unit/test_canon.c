@@ -198,6 +198,7 @@ static void assert_bad(const char *json, int code, const char *needle)
     if (strstr(err.msg, needle) == NULL) {
         fail_msg("message '%s' lacks '%s'", err.msg, needle);
     }
+    assert_null(strchr(err.msg, '\n'));
 }
 
 static void test_bad_input(void **state)
@@ -212,6 +213,9 @@ static void test_bad_input(void **state)
     assert_bad("{\"a\":1,\"a\":2}", ECSREV_EPARSE, "duplicate member 'a'");
     assert_bad("{\"x\":{\"a\":1,\"a\":1}}", ECSREV_EPARSE, "duplicate");
     assert_bad("\"a\\u0000b\"", ECSREV_EPARSE, "\\u0000");
+    assert_bad("[\"a\nb\"]", ECSREV_EPARSE, "control character 0x0a");
+    assert_bad("[\"a\tb\"]", ECSREV_EPARSE, "control character 0x09");
+    assert_bad("{\"\\u000a\":1,\"\\n\":2}", ECSREV_EPARSE, "duplicate member '?'");
     assert_bad("\"\\ud800\"", ECSREV_EPARSE, "");
     assert_bad("[1e400]", ECSREV_EINVAL, "Infinity");
     assert_bad("[NaN]", ECSREV_EPARSE, "");

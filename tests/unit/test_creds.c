@@ -547,6 +547,8 @@ static void test_region(void **state)
     assert_string_equal(fx->err.msg, "invalid region 'us-east-1.evil.com/' (from --region)");
     expect_region(fx, "-us", NULL);
     expect_region(fx, "us east", NULL);
+    expect_region(fx, "us-east-1\nInjected: x", NULL);
+    assert_string_equal(fx->err.msg, "invalid region 'us-east-1?Injected: x' (from --region)");
     fx->env.n = 1;
     ecsrev_aws_config_dispose(&fx->cfg);
     expect_region(fx, NULL, NULL);
@@ -585,6 +587,8 @@ static void test_endpoint(void **state)
     expect_endpoint(fx, "https://x/path", "us-east-1", NULL);
     expect_endpoint(fx, "https://x?a=b", "us-east-1", NULL);
     expect_endpoint(fx, "https://x y", "us-east-1", NULL);
+    expect_endpoint(fx, "https://x\ny", "us-east-1", NULL);
+    assert_null(strchr(fx->err.msg, '\n'));
     expect_endpoint(fx, "https://", "us-east-1", NULL);
     expect_endpoint(fx, "https://user@x", "us-east-1", NULL);
     expect_endpoint(fx, NULL, "cn-north-1", "https://ecs.cn-north-1.amazonaws.com.cn");

@@ -389,6 +389,31 @@ static void test_event_chain(void **state)
     assert_memory_equal(head, c.prev, sizeof(head));
 }
 
+static void test_pinned_snapshot(void **state)
+{
+    struct fixture *f = *state;
+    put_three(f->store);
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_read_begin(f->store, &err), 0);
+    assert_int_equal(ecsrev_store_read_begin(f->store, &err), ECSREV_EINVAL);
+    struct ecsrev_revision rev;
+    make_rev(&rev, SVC, CLU, "400", 4000, "{\"n\":4}");
+    assert_int_equal(ecsrev_store_put(f->store, &rev, 1, "t", 1, NULL, &err), 0);
+    ecsrev_revision_dispose(&rev);
+    struct ecsrev_store_stats st;
+    uint8_t head[ECSREV_SHA256_LEN];
+    uint64_t seq = 0;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 3); /* the snapshot does not see the new write */
+    assert_int_equal(ecsrev_store_head(f->store, head, &seq, &err), 0);
+    assert_int_equal(seq, 1);
+    ecsrev_store_read_end(f->store);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 4);
+    assert_int_equal(ecsrev_store_head(f->store, head, &seq, &err), 0);
+    assert_int_equal(seq, 2);
+}
+
 static void test_invalid_revision_rejected(void **state)
 {
     struct fixture *f = *state;
@@ -418,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_revision_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_snapshot, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
