@@ -314,7 +314,14 @@ class Bench:
     # ---- fetch -----------------------------------------------------------
     def bench_fetch(self):
         sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+        import fake_ecs  # noqa: E402
+        import fake_ecs_harness  # noqa: E402
         from fake_ecs_harness import FakeEcs  # noqa: E402
+        if not getattr(fake_ecs.Handler, "disable_nagle_algorithm", False):
+            fake_ecs_harness.SERVER = os.path.join(HERE, "fake_ecs_nodelay.py")
+            self.note("fetch: the fake endpoint was started with TCP_NODELAY (bench/fake_ecs_nodelay.py): "
+                      "tests/support/fake_ecs.py sends headers and body in two writes with Nagle on, "
+                      "which adds ~40 ms to every kept-alive request for both clients")
         n = self.n_fetch
         scenario = generate(self.out, n, 1, fmt="scenario",
                             extra=("--service-prefix", "bulk", "--clusters", "prod"))
@@ -351,6 +358,19 @@ class Bench:
                 peer = self.r.repeat(self.reps, peer_cmd, env=env)
                 res.update({"peer": peer, "ratio": peer["wall"] / res["ecsrev"]["wall"],
                             "peer_summary": peer["stderr"].strip()})
+                res["peer_python"] = py
+        # the floor: the same fetch with no added latency (client + fake server CPU)
+        floor_reps = max(1, min(self.reps, 3))
+        with FakeEcs(scenario) as ecs:
+            env = ecs.env(self.env)
+            self.log("fetch: no added latency x%d" % floor_reps)
+            cmd = self.ecsrev("fetch", "--store", store, "--cluster", "prod", "--service", "bulk", "--quiet")
+            res["floor"] = {"ecsrev": self.r.repeat(floor_reps, cmd, before=lambda: fresh_dir(store), env=env)}
+            if "peer" in res:
+                peer_cmd = [res["peer_python"], os.path.join(HERE, "boto3_peer.py"), "--endpoint-url", ecs.url,
+                            "--region", "us-east-1", "--cluster", "prod", "--service", "bulk",
+                            "--output", os.path.join(self.out, "boto3.ndjson")]
+                res["floor"]["peer"] = self.r.repeat(floor_reps, peer_cmd, env=env)
         self.results["fetch"] = res
 
     # ---- latency of one command ---------------------------------------------
@@ -364,6 +384,7 @@ class Bench:
         a, b = revisions_of(data)
         runs = 10 if self.quick else 30
         cmds = [
+            ("true (fork+exec floor)", [shutil.which("true") or "/bin/true"], (0,)),
             ("ecsrev --version", self.ecsrev("--version"), (0,)),
             ("ecsrev show ID", self.ecsrev("show", "--store", store, a.rsplit("/", 1)[1]), (0,)),
             ("ecsrev show ARN --format text", self.ecsrev("show", "--store", store, "--format", "text", a), (0,)),
@@ -580,7 +601,7 @@ def render(results, opts, runner_cpu):
     L.append("")
     L.append("| machine | |")
     L.append("|---|---|")
-    for k, v in machine(opts, runner_cpu):
+    for k, v in results.get("machine") or machine(opts, runner_cpu):
         L.append("| %s | %s |" % (k, v))
     L.append("")
     L.append("### Summary: figures and goals")
@@ -671,6 +692,10 @@ def render(results, opts, runner_cpu):
         row("`ecsrev fetch`", inp, f["ecsrev"])
         if f.get("peer"):
             row("boto3, sequential", inp, f["peer"])
+        fl = f.get("floor") or {}
+        inp = "{:,} revisions, no added latency".format(f["n"])
+        row("`ecsrev fetch`", inp, fl.get("ecsrev"))
+        row("boto3, sequential", inp, fl.get("peer"))
     if v:
         row("`ecsrev verify`", "{:,} revisions".format(v["n"]), v["ecsrev"])
     L.append("")
@@ -762,6 +787,8 @@ def main(argv=None):
     p.add_argument("--node-modules", default=os.path.join(HERE, "node_modules"))
     p.add_argument("--smoke", action="store_true",
                    help="tiny inputs, ecsrev only (no peers), for the CI smoke test")
+    p.add_argument("--render-only", action="store_true",
+                   help="run nothing: rewrite the doc from the results.json of an earlier run in --out")
     p.add_argument("--no-pin", action="store_true", help="do not pin measured commands to one CPU")
     opts = p.parse_args(argv)
     only = [x for x in opts.only.split(",") if x]
@@ -774,10 +801,16 @@ def main(argv=None):
         p.error("not an executable: %s" % opts.bin)
     bench = Bench(opts)
     t0 = time.time()
-    bench.run(only)
-    bench.results["seconds"] = time.time() - t0
-    with open(os.path.join(bench.out, "results.json"), "w") as f:
-        json.dump(bench.results, f, indent=1, default=str)
+    results_path = os.path.join(bench.out, "results.json")
+    if opts.render_only:
+        with open(results_path) as f:
+            bench.results = json.load(f)
+    else:
+        bench.run(only)
+        bench.results["seconds"] = time.time() - t0
+        bench.results["machine"] = machine(opts, bench.r.cpu)
+        with open(results_path, "w") as f:
+            json.dump(bench.results, f, indent=1, default=str)
     gen = render(bench.results, opts, bench.r.cpu)
     with open(os.path.join(bench.out, "PERFORMANCE.generated.md"), "w") as f:
         f.write(gen)

@@ -2,12 +2,12 @@
 # run.sh - run every ecsrev benchmark (issue 6) and write docs/PERFORMANCE.md.
 #
 # Usage: bench/run.sh [--quick] [--reps N] [--only LIST] [--no-build] [--no-doc] [--profile]
-#   --quick     small inputs (2,000 / 10,000 revisions), to try it out in ~1 minute
+#   --quick     small inputs (2,000 / 10,000 revisions), to try it out in 1-2 minutes
 #   --reps N    runs per figure, the median is reported (default 5; 3 with --quick)
 #   --only L    comma-separated subset: ingest,diff,fetch,latency,verify,scale
 #   --no-build  use the existing Release build in bench/out/build
 #   --no-doc    print the tables, leave docs/PERFORMANCE.md alone
-#   --profile   also run bench/profile.sh (perf profiles of import and log -p)
+#   --profile   also run bench/profile.sh (callgrind profiles of import, log -p, show)
 #
 # What it does:
 #   1. installs what is missing: the build dependencies (scripts/deps.sh), jq
@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --no-doc) args+=(--no-doc) ;;
     --profile) profile=1 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

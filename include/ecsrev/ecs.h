@@ -90,7 +90,10 @@ struct ecsrev_ecs_options {
 };
 
 /** Defaults: 3 attempts, 8 in flight, 1 s base, 20 s cap; the rest must be set. */
-#define ECSREV_ECS_OPTIONS_INIT {NULL, NULL, 3, 8, 1000, 20000, NULL, NULL, NULL, NULL, NULL}
+#define ECSREV_ECS_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        NULL, NULL, 3, 8, 1000, 20000, NULL, NULL, NULL, NULL, NULL                                \
+    }
 
 /**
  * Create a client.
@@ -144,15 +147,18 @@ void ecsrev_ecs_parse_error(char **code, char **message, const char *errortype_h
 
 /** What to fetch. Strings borrowed. */
 struct ecsrev_fetch_spec {
-    const char *cluster;                 /**< name or ARN; NULL: from a service ARN, else default */
-    const char *const *services;         /**< names or ARNs */
+    const char *cluster;         /**< name or ARN; NULL: from a service ARN, else default */
+    const char *const *services; /**< names or ARNs */
     size_t n_services;
-    bool all_services;                   /**< add every service of the cluster (ListServices) */
-    const char *const *revision_arns;    /**< explicit service revision ARNs */
+    bool all_services;                /**< add every service of the cluster (ListServices) */
+    const char *const *revision_arns; /**< explicit service revision ARNs */
     size_t n_revision_arns;
-    int64_t since_ms;                    /**< deployments created at or after; ECSREV_TIME_NONE: all */
+    int64_t since_ms; /**< deployments created at or after; ECSREV_TIME_NONE: all */
 };
-#define ECSREV_FETCH_SPEC_INIT {NULL, NULL, 0, false, NULL, 0, ECSREV_TIME_NONE}
+#define ECSREV_FETCH_SPEC_INIT                                                                     \
+    {                                                                                              \
+        NULL, NULL, 0, false, NULL, 0, ECSREV_TIME_NONE                                            \
+    }
 
 /** One ARN that could not be fetched. Borrowed for the callback. */
 struct ecsrev_fetch_failure {
@@ -186,8 +192,8 @@ typedef int (*ecsrev_fetch_have_fn)(bool *out, const char *arn, struct ecsrev_er
  * @return 0, or a negative code with @p err set (fetch stops)
  */
 typedef int (*ecsrev_fetch_batch_fn)(const struct ecsrev_revision *revs, size_t n,
-                                     const struct ecsrev_fetch_failure *failures,
-                                     size_t n_failures, struct ecsrev_error *err, void *payload);
+                                     const struct ecsrev_fetch_failure *failures, size_t n_failures,
+                                     struct ecsrev_error *err, void *payload);
 
 /** Called whenever a counter changes. */
 typedef void (*ecsrev_fetch_progress_fn)(const struct ecsrev_fetch_progress *p, void *payload);

@@ -35,8 +35,8 @@ extern "C" {
 
 /** One request. Everything is borrowed for the duration of submit() only. */
 struct ecsrev_http_request {
-    const char *method; /**< "GET", "POST", "PUT" */
-    const char *url;    /**< absolute http:// or https:// URL */
+    const char *method;                       /**< "GET", "POST", "PUT" */
+    const char *url;                          /**< absolute http:// or https:// URL */
     const struct ecsrev_http_header *headers; /**< sent as given (Host overrides the default) */
     size_t n_headers;
     const void *body; /**< may be NULL when body_len is 0 */
@@ -65,8 +65,8 @@ char *ecsrev_http_response_header(const struct ecsrev_http_response *r, const ch
 
 /** One finished request, as returned by wait(). */
 struct ecsrev_http_completion {
-    uint64_t id;  /**< the id given to submit() */
-    int rc;       /**< 0: a response arrived (see resp); < 0: transport failure (see err) */
+    uint64_t id;    /**< the id given to submit() */
+    int rc;         /**< 0: a response arrived (see resp); < 0: transport failure (see err) */
     bool retryable; /**< rc < 0 only: connect failure, reset or timeout (not TLS, URL, cap) */
     bool timeout;   /**< rc < 0 only: the failure was a timeout */
     struct ecsrev_error err;          /**< rc < 0 only */
@@ -110,7 +110,10 @@ struct ecsrev_http_options {
 };
 
 /** Defaults: 10 s connect, 60 s read, system CAs, 64 MiB, 8 connections. */
-#define ECSREV_HTTP_OPTIONS_INIT {10000, 60000, NULL, 0, 8, NULL}
+#define ECSREV_HTTP_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        10000, 60000, NULL, 0, 8, NULL                                                             \
+    }
 
 /**
  * The libcurl transport (multi interface). TLS peer and host verification is

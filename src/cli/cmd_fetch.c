@@ -119,8 +119,8 @@ static int creds_http(struct ecsrev_buf *body_out, long *status_out, const char 
     int rc = ecsrev_http_send(r->creds_http, &req, &resp, err);
     if (rc == 0) {
         *status_out = resp.status;
-        rc = ecsrev_buf_append(body_out, resp.body.ptr != NULL ? resp.body.ptr : "",
-                               resp.body.len, err);
+        rc = ecsrev_buf_append(body_out, resp.body.ptr != NULL ? resp.body.ptr : "", resp.body.len,
+                               err);
     }
     ecsrev_buf_dispose_secret(&resp.body); /* credentials JSON */
     ecsrev_http_response_dispose(&resp);
@@ -151,7 +151,8 @@ static void log_request(const struct ecsrev_ecs_log *ev, void *payload)
     }
     char retry[64] = "";
     if (ev->will_retry) {
-        (void)snprintf(retry, sizeof(retry), ", retrying in %lld ms", (long long)ev->retry_delay_ms);
+        (void)snprintf(retry, sizeof(retry), ", retrying in %lld ms",
+                       (long long)ev->retry_delay_ms);
     }
     cli_error("%s attempt %u: %s%s%s (%lld ms)%s", ev->operation, ev->attempt, status,
               ev->error != NULL ? ": " : "", ev->error != NULL ? ev->error : "",
@@ -270,8 +271,7 @@ static int parse_args(struct fetch_opts *o, char ***arns, size_t *n_arns, int ar
     const struct cli_opt opts[] = {
         {"cluster", 0, CLI_STRING, &o->cluster, "C", "cluster name or ARN", 0, 0},
         {"service", 0, CLI_LIST, &o->services, "S", "service name or ARN (repeatable)", 0, 0},
-        {"all-services", 0, CLI_FLAG, &o->all_services, NULL, "every service of the cluster", 0,
-         0},
+        {"all-services", 0, CLI_FLAG, &o->all_services, NULL, "every service of the cluster", 0, 0},
         {"since", 0, CLI_STRING, &o->since, "DATE",
          "only deployments created since DATE (2026-11-01, 7d, epoch seconds)", 0, 0},
         {"store", 0, CLI_STRING, &o->store, "DIR",
@@ -364,7 +364,8 @@ static int run_fetch(struct run *r, char **arns, size_t n_arns, struct ecsrev_er
     struct ecsrev_ecs *client = NULL;
     struct ecsrev_fetch_spec spec = ECSREV_FETCH_SPEC_INIT;
     int rc = 0;
-    if (o->since != NULL && (rc = cli_parse_date(&spec.since_ms, o->since, r->started_ms, err)) < 0) {
+    if (o->since != NULL &&
+        (rc = cli_parse_date(&spec.since_ms, o->since, r->started_ms, err)) < 0) {
         ecsrev_error_prefix(err, "--since");
         return rc;
     }

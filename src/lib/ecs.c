@@ -45,9 +45,9 @@ enum {
 struct ecsrev_ecs {
     struct ecsrev_transport *t;
     struct ecsrev_ecs_options o;
-    char *url;    /* where requests go */
-    char *host;   /* Host header (and the signed host) */
-    char *path;   /* request path, "/" for ECS */
+    char *url;  /* where requests go */
+    char *host; /* Host header (and the signed host) */
+    char *path; /* request path, "/" for ECS */
     char *region;
     struct ecsrev_credentials creds;
     bool have_creds;
@@ -77,7 +77,8 @@ static int parse_endpoint(struct ecsrev_ecs *c, const char *endpoint, struct ecs
                                 "endpoint '%s' must start with https:// or http://", endpoint);
     }
     size_t host_len = strcspn(rest, "/?#");
-    if (host_len == 0 || memchr(rest, '@', host_len) != NULL || strpbrk(rest, "?# \t\r\n") != NULL) {
+    if (host_len == 0 || memchr(rest, '@', host_len) != NULL ||
+        strpbrk(rest, "?# \t\r\n") != NULL) {
         return ecsrev_error_set(err, ECSREV_EINVAL, "invalid endpoint '%s'", endpoint);
     }
     size_t dp = strlen(default_port);
@@ -295,10 +296,10 @@ static void sanitize(char *s)
 
 /* How one attempt ended. */
 struct outcome {
-    cJSON *json;       /* success: the response object */
+    cJSON *json; /* success: the response object */
     bool retryable;
     bool timeout;
-    char *log_error;   /* short error for the log, owned */
+    char *log_error; /* short error for the log, owned */
 };
 
 static int api_error(struct outcome *o, const struct ecsrev_ecs__job *j,
@@ -319,8 +320,8 @@ static int api_error(struct outcome *o, const struct ecsrev_ecs__job *j,
     o->retryable = status == 429 || status == 500 || status == 502 || status == 503 ||
                    status == 504 || ecsrev_ecs_is_throttling(code) ||
                    in_list(code, s_transient, sizeof(s_transient) / sizeof(s_transient[0]));
-    int kind = in_list(code, s_auth, sizeof(s_auth) / sizeof(s_auth[0])) ? ECSREV_EAUTH
-                                                                            : ECSREV_EHTTP;
+    int kind =
+        in_list(code, s_auth, sizeof(s_auth) / sizeof(s_auth[0])) ? ECSREV_EAUTH : ECSREV_EHTTP;
     int rc = 0;
     if (code != NULL && msg != NULL && msg[0] != '\0') {
         rc = ecsrev_error_set_cause(err, kind, (int)status, "%s: %s: %s", j->op, code, msg);
@@ -361,8 +362,8 @@ static int classify(struct outcome *o, const struct ecsrev_ecs__job *j,
         cJSON_Delete(doc);
         o->retryable = true;
         o->log_error = ecsrev_xstrdup("malformed response");
-        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: malformed response (HTTP %ld): %s",
-                                j->op, status, perr.msg[0] != '\0' ? perr.msg : "not a JSON object");
+        return ecsrev_error_set(err, ECSREV_EPARSE, "%s: malformed response (HTTP %ld): %s", j->op,
+                                status, perr.msg[0] != '\0' ? perr.msg : "not a JSON object");
     }
     o->json = doc;
     return 0;
@@ -451,8 +452,8 @@ static int send_job(struct ecsrev_ecs__exec *x, size_t idx, int64_t now, struct 
         {"Content-Type", "application/x-amz-json-1.1"},
         {"X-Amz-Target", target},
     };
-    struct ecsrev_sigv4_request sreq = {"POST", c->host, c->path, NULL, signed_h, 2,
-                                        j->body, j->body_len};
+    struct ecsrev_sigv4_request sreq = {"POST",   c->host, c->path, NULL,
+                                        signed_h, 2,       j->body, j->body_len};
     struct ecsrev_sigv4_signing s = ECSREV_SIGV4_SIGNING_INIT;
     s.region = c->region;
     s.service = "ecs";
@@ -461,11 +462,8 @@ static int send_job(struct ecsrev_ecs__exec *x, size_t idx, int64_t now, struct 
         goto done;
     }
     struct ecsrev_http_header h[7] = {
-        {"Host", c->host},
-        {"X-Amz-Date", amz_date},
-        signed_h[0],
-        signed_h[1],
-        {"Authorization", auth.ptr},
+        {"Host", c->host}, {"X-Amz-Date", amz_date},    signed_h[0],
+        signed_h[1],       {"Authorization", auth.ptr},
     };
     size_t nh = 5;
     if (c->creds.session_token != NULL) {
@@ -520,8 +518,8 @@ static void log_attempt(const struct ecsrev_ecs__exec *x, const struct ecsrev_ec
     if (x->c->o.log == NULL) {
         return;
     }
-    struct ecsrev_ecs_log ev = {j->op, j->attempts, status, error, now - j->started_ms, retry,
-                                delay};
+    struct ecsrev_ecs_log ev = {j->op, j->attempts, status, error, now - j->started_ms,
+                                retry, delay};
     x->c->o.log(&ev, x->c->o.payload);
 }
 
@@ -635,9 +633,8 @@ struct call_ctx {
     struct ecsrev_buf *out;
 };
 
-static int call_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
-                     const cJSON *resp, const char *raw, size_t raw_len, struct ecsrev_error *err,
-                     void *payload)
+static int call_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j, const cJSON *resp,
+                     const char *raw, size_t raw_len, struct ecsrev_error *err, void *payload)
 {
     (void)x;
     (void)j;

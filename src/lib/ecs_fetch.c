@@ -321,8 +321,8 @@ int ecsrev_ecs_list_services(char ***out, size_t *n, struct ecsrev_ecs *c, const
 
 /*
  * Both run in one queue: listed deployments are cut into batches of 20 as
- * pages arrive, so describing overlaps the (sequential) paging. The revision ARNs they yield are only used once all
- * are known (sorted and deduplicated), so timing changes nothing stored.
+ * pages arrive, so describing overlaps the (sequential) paging. The revision ARNs they yield are
+ * only used once all are known (sorted and deduplicated), so timing changes nothing stored.
  */
 
 static const char s_op_list[] = "ListServiceDeployments";

@@ -24,8 +24,8 @@ struct ecsrev_ecs__exec;
 
 /** One API call. */
 struct ecsrev_ecs__job {
-    const char *op;     /**< operation name (static string) */
-    char *body;         /**< request JSON, owned (free()) */
+    const char *op; /**< operation name (static string) */
+    char *body;     /**< request JSON, owned (free()) */
     size_t body_len;
     size_t tag;         /**< caller's data: an index */
     int state;          /**< waiting, in flight, done */

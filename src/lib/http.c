@@ -37,8 +37,8 @@ struct transfer {
     uint64_t id;
     bool body_too_large;
     bool read_timed_out;
-    curl_off_t last_ul, last_dl;  /* byte counts at the last progress call */
-    curl_off_t last_activity_us;  /* transfer time of the last byte moved */
+    curl_off_t last_ul, last_dl; /* byte counts at the last progress call */
+    curl_off_t last_activity_us; /* transfer time of the last byte moved */
     struct ecsrev_http_response resp;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -305,8 +305,7 @@ static int do_submit(struct ecsrev_transport *base, uint64_t id,
     }
     CURLMcode mc = curl_multi_add_handle(t->multi, x->easy);
     if (mc != CURLM_OK) {
-        rc = ecsrev_error_set_cause(err, ECSREV_ENET, (int)mc, "http: %s",
-                                    curl_multi_strerror(mc));
+        rc = ecsrev_error_set_cause(err, ECSREV_ENET, (int)mc, "http: %s", curl_multi_strerror(mc));
         goto done;
     }
     x->next = t->list;
@@ -383,7 +382,8 @@ static void fill_completion(struct ecsrev_http_completion *out, struct transfer 
         return;
     }
     char msg[CURL_ERROR_SIZE];
-    (void)snprintf(msg, sizeof(msg), "%s", x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(c));
+    (void)snprintf(msg, sizeof(msg), "%s",
+                   x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(c));
     lower_first(msg);
     out->retryable = retryable_code(c);
     out->timeout = c == CURLE_OPERATION_TIMEDOUT;

@@ -10,27 +10,31 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /** libFuzzer entry point: run one input; always returns 0. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/** Report a broken property and abort (libFuzzer keeps the input). */
+static inline _Noreturn void fuzz_fail(const char *file, int line, const char *what)
+{
+    (void)fprintf(stderr, "%s:%d: property failed: %s\n", file, line, what);
+    abort();
+}
+
 /** Abort with file, line and the failed condition when @p cond is false. */
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond);            \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define FUZZ_CHECK(cond) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
+
+/** Abort unless @p msg (an error message) is one non-empty line. */
+static inline void fuzz_check_msg(const char *file, int line, const char *msg)
+{
+    if (msg[0] == '\0' || strchr(msg, '\n') != NULL) {
+        (void)fprintf(stderr, "bad error message: [%s]\n", msg);
+        fuzz_fail(file, line, "error message is one non-empty line");
+    }
+}
 
 /** An error message must be one non-empty line. */
-#define FUZZ_CHECK_MSG(err)                                                                        \
-    do {                                                                                           \
-        if ((err)->msg[0] == '\0' || strchr((err)->msg, '\n') != NULL) {                           \
-            fprintf(stderr, "bad error message: [%s]\n", (err)->msg);                              \
-        }                                                                                          \
-        FUZZ_CHECK((err)->msg[0] != '\0');                                                         \
-        FUZZ_CHECK(strchr((err)->msg, '\n') == NULL);                                              \
-    } while (0)
+#define FUZZ_CHECK_MSG(err) fuzz_check_msg(__FILE__, __LINE__, (err)->msg)
 
 #endif

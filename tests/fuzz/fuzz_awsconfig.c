@@ -74,6 +74,40 @@ static const char *fake_getenv(const char *name, void *payload)
     return NULL;
 }
 
+/* Region and endpoint resolution on a loaded config. */
+static void resolve(const struct ecsrev_aws_config *cfg, struct env *e)
+{
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    char *region = NULL;
+    char *endpoint = NULL;
+    if (ecsrev_region_resolve(&region, NULL, cfg, fake_getenv, e, &err) < 0) {
+        FUZZ_CHECK_MSG(&err);
+        return;
+    }
+    FUZZ_CHECK(region != NULL && region[0] != '\0');
+    if (ecsrev_endpoint_resolve(&endpoint, NULL, region, cfg, fake_getenv, e, &err) == 0) {
+        FUZZ_CHECK(strncmp(endpoint, "http", 4) == 0);
+    } else {
+        FUZZ_CHECK_MSG(&err);
+    }
+    free(region);
+    free(endpoint);
+}
+
+static void load_profile(struct env *e, const char *profile)
+{
+    struct ecsrev_aws_config cfg = ECSREV_AWS_CONFIG_INIT;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    if (ecsrev_aws_config_load(&cfg, profile, fake_getenv, e, &err) < 0) {
+        FUZZ_CHECK_MSG(&err);
+    } else {
+        FUZZ_CHECK(cfg.profile != NULL);
+        FUZZ_CHECK(cfg.max_attempts >= 1 && cfg.max_attempts <= 100);
+        resolve(&cfg, e);
+    }
+    ecsrev_aws_config_dispose(&cfg);
+}
+
 static void check_load(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/ecsrev-fuzz-awsconfig-XXXXXX";
@@ -92,34 +126,8 @@ static void check_load(const uint8_t *data, size_t size)
     (void)close(fd);
 
     struct env e = {path};
-    static const char *const profiles[] = {NULL, "dev"};
-    for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
-        struct ecsrev_aws_config cfg = ECSREV_AWS_CONFIG_INIT;
-        struct ecsrev_error err = ECSREV_ERROR_INIT;
-        char *region = NULL;
-        char *endpoint = NULL;
-        int rc = ecsrev_aws_config_load(&cfg, profiles[i], fake_getenv, &e, &err);
-        if (rc < 0) {
-            FUZZ_CHECK_MSG(&err);
-        } else {
-            FUZZ_CHECK(cfg.profile != NULL);
-            FUZZ_CHECK(cfg.max_attempts >= 1 && cfg.max_attempts <= 100);
-            if (ecsrev_region_resolve(&region, NULL, &cfg, fake_getenv, &e, &err) == 0) {
-                FUZZ_CHECK(region != NULL && region[0] != '\0');
-                if (ecsrev_endpoint_resolve(&endpoint, NULL, region, &cfg, fake_getenv, &e,
-                                            &err) == 0) {
-                    FUZZ_CHECK(strncmp(endpoint, "http", 4) == 0);
-                } else {
-                    FUZZ_CHECK_MSG(&err);
-                }
-            } else {
-                FUZZ_CHECK_MSG(&err);
-            }
-        }
-        free(region);
-        free(endpoint);
-        ecsrev_aws_config_dispose(&cfg);
-    }
+    load_profile(&e, NULL);
+    load_profile(&e, "dev");
     (void)unlink(path);
 }
 

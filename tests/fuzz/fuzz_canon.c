@@ -32,7 +32,7 @@ static void check_json(const uint8_t *data, size_t size)
     FUZZ_CHECK(a.ptr != NULL && a.len > 0);
     rc = ecsrev_canon_json(&b, a.ptr, a.len, &err);
     if (rc < 0) {
-        fprintf(stderr, "canonical output rejected: %s\n", err.msg);
+        (void)fprintf(stderr, "canonical output rejected: %s\n", err.msg);
     }
     FUZZ_CHECK(rc == 0);
     FUZZ_CHECK(a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0);
@@ -87,7 +87,7 @@ static void check_time(const uint8_t *data, size_t size)
     ecsrev_time_format(out, ms);
     int rc = ecsrev_time_parse(&again, out, &err);
     if (rc < 0 || again != ms) {
-        fprintf(stderr, "time '%s' -> %lld -> '%s' -> %lld (%s)\n", text, (long long)ms, out,
+        (void)fprintf(stderr, "time '%s' -> %lld -> '%s' -> %lld (%s)\n", text, (long long)ms, out,
                 (long long)again, rc < 0 ? err.msg : "ok");
     }
     FUZZ_CHECK(rc == 0 && again == ms);

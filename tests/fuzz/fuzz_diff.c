@@ -45,9 +45,9 @@ static enum ecsrev_change_op mirror_op(enum ecsrev_change_op op)
 
 static void dump(const char *label, const struct ecsrev_changes *c)
 {
-    fprintf(stderr, "%s: %zu changes\n", label, c->n);
+    (void)fprintf(stderr, "%s: %zu changes\n", label, c->n);
     for (size_t i = 0; i < c->n; i++) {
-        fprintf(stderr, "  %d %s %s -> %s\n", (int)c->items[i].op, c->items[i].path,
+        (void)fprintf(stderr, "  %d %s %s -> %s\n", (int)c->items[i].op, c->items[i].path,
                 c->items[i].old_json ? c->items[i].old_json : "-",
                 c->items[i].new_json ? c->items[i].new_json : "-");
     }
@@ -84,7 +84,7 @@ static void check_json_text(const char *text, size_t len)
     struct ecsrev_error err = ECSREV_ERROR_INIT;
     int rc = ecsrev_canon_json(&c, text, len, &err);
     if (rc < 0) {
-        fprintf(stderr, "renderer wrote invalid JSON (%s):\n%s\n", err.msg, text);
+        (void)fprintf(stderr, "renderer wrote invalid JSON (%s):\n%s\n", err.msg, text);
     }
     FUZZ_CHECK(rc == 0);
     ecsrev_buf_dispose(&c);
@@ -159,7 +159,7 @@ static void check_pair(const struct ecsrev_revision *a, const struct ecsrev_revi
     bool same = memcmp(a->config_hash, b->config_hash, ECSREV_HASH_LEN) == 0;
     if (same != (ab.n == 0)) {
         dump("a->b", &ab);
-        fprintf(stderr, "a: %s\nb: %s\n", a->canon, b->canon);
+        (void)fprintf(stderr, "a: %s\nb: %s\n", a->canon, b->canon);
     }
     FUZZ_CHECK(same == (ab.n == 0));
     check_mirror(&ab, &ba);

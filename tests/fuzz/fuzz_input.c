@@ -58,14 +58,14 @@ static void check_revision(const struct ecsrev_revision *rev, unsigned flags)
 
     int rc = ecsrev_revision_normalize(&again, rev->canon, rev->canon_len, flags, &err);
     if (rc < 0) {
-        fprintf(stderr, "re-normalize failed: %s\ncanon: %s\n", err.msg, rev->canon);
+        (void)fprintf(stderr, "re-normalize failed: %s\ncanon: %s\n", err.msg, rev->canon);
     }
     FUZZ_CHECK(rc == 0);
     check_same(rev, &again);
 
     rc = ecsrev_input_parse(&in, rev->canon, rev->canon_len, flags, &err);
     if (rc < 0) {
-        fprintf(stderr, "re-import failed: %s\ncanon: %s\n", err.msg, rev->canon);
+        (void)fprintf(stderr, "re-import failed: %s\ncanon: %s\n", err.msg, rev->canon);
     }
     FUZZ_CHECK(rc == 0 && in.n == 1);
     check_same(rev, &in.revs[0]);

@@ -887,6 +887,9 @@ def error_body(error_type, message):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; without this, Nagle holds the body
+    # back until the delayed ACK (~40 ms per keep-alive reply).
+    disable_nagle_algorithm = True
     server_version = "fake-ecs/1.0"
     sys_version = ""
 

@@ -32,14 +32,14 @@
 
 enum fault {
     F_NONE = 0,
-    F_THROTTLE,   /* 400 ThrottlingException */
-    F_500,        /* 500 ServerException */
-    F_503,        /* 503 with an HTML body, no error type */
-    F_403,        /* 403 InvalidSignatureException */
-    F_DENIED,     /* 400 AccessDeniedException via header only */
-    F_TIMEOUT,    /* transport timeout */
-    F_TLS,        /* non-retryable transport failure */
-    F_MALFORMED,  /* 200 with a truncated body */
+    F_THROTTLE,  /* 400 ThrottlingException */
+    F_500,       /* 500 ServerException */
+    F_503,       /* 503 with an HTML body, no error type */
+    F_403,       /* 403 InvalidSignatureException */
+    F_DENIED,    /* 400 AccessDeniedException via header only */
+    F_TIMEOUT,   /* transport timeout */
+    F_TLS,       /* non-retryable transport failure */
+    F_MALFORMED, /* 200 with a truncated body */
 };
 
 #define MAX_PENDING 64
@@ -70,9 +70,9 @@ struct fake {
     int drev_sizes[MAX_CALLS];
     char *bodies[MAX_CALLS]; /* every request body, in order */
     int n_bodies;
-    bool saw_token;          /* X-Amz-Security-Token seen */
-    bool headers_ok;         /* every request had the headers we expect */
-    char last_auth_key[64];  /* access key id of the last Authorization */
+    bool saw_token;         /* X-Amz-Security-Token seen */
+    bool headers_ok;        /* every request had the headers we expect */
+    char last_auth_key[64]; /* access key id of the last Authorization */
 };
 
 static int64_t s_now_ms;
@@ -130,8 +130,12 @@ static int fake_submit(struct ecsrev_transport *t, uint64_t id,
     assert_true(f->n_pending < MAX_PENDING);
     const char *target = header(req, "X-Amz-Target");
     const char *auth = header(req, "Authorization");
-    if (strcmp(req->method, "POST") != 0 || target == NULL || auth == NULL ||
-        header(req, "X-Amz-Date") == NULL || header(req, "Host") == NULL ||
+    if (target == NULL || auth == NULL) {
+        f->headers_ok = false;
+        return ECSREV_EINVAL;
+    }
+    if (strcmp(req->method, "POST") != 0 || header(req, "X-Amz-Date") == NULL ||
+        header(req, "Host") == NULL ||
         strcmp(header(req, "Content-Type"), "application/x-amz-json-1.1") != 0 ||
         strncmp(target, ECSREV_ECS_TARGET_PREFIX, strlen(ECSREV_ECS_TARGET_PREFIX)) != 0 ||
         strncmp(auth, "AWS4-HMAC-SHA256 Credential=", 28) != 0 ||
@@ -142,8 +146,8 @@ static int fake_submit(struct ecsrev_transport *t, uint64_t id,
     if (tok != NULL && strcmp(tok, "session-token-value") == 0) {
         f->saw_token = true;
     }
-    (void)snprintf(f->last_auth_key, sizeof(f->last_auth_key), "%.*s",
-                   (int)strcspn(auth + 28, "/"), auth + 28);
+    (void)snprintf(f->last_auth_key, sizeof(f->last_auth_key), "%.*s", (int)strcspn(auth + 28, "/"),
+                   auth + 28);
     struct pending *p = &f->pending[f->n_pending++];
     p->id = id;
     (void)snprintf(p->op, sizeof(p->op), "%s", target + strlen(ECSREV_ECS_TARGET_PREFIX));
@@ -185,7 +189,8 @@ static bool apply_fault(struct fake *f, const char *op, struct ecsrev_http_compl
     f->n_faults--;
     switch (k) {
     case F_THROTTLE:
-        set_body(c, 400, NULL, "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}");
+        set_body(c, 400, NULL,
+                 "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}");
         break;
     case F_500:
         set_body(c, 500, "X-Amzn-Errortype: ServerException:http://internal.amazon.com/\r\n",
@@ -315,10 +320,12 @@ static void answer_drev(struct fake *f, const cJSON *req, struct ecsrev_http_com
         }
         cJSON *r = cJSON_CreateObject();
         cJSON_AddStringToObject(r, "serviceRevisionArn", e->valuestring);
-        cJSON_AddStringToObject(r, "serviceArn", "arn:aws:ecs:us-east-1:123456789012:service/prod/web");
+        cJSON_AddStringToObject(r, "serviceArn",
+                                "arn:aws:ecs:us-east-1:123456789012:service/prod/web");
         cJSON_AddStringToObject(r, "clusterArn", "arn:aws:ecs:us-east-1:123456789012:cluster/prod");
         char td[128];
-        (void)snprintf(td, sizeof(td), "arn:aws:ecs:us-east-1:123456789012:task-definition/web:%d", i);
+        (void)snprintf(td, sizeof(td), "arn:aws:ecs:us-east-1:123456789012:task-definition/web:%d",
+                       i);
         cJSON_AddStringToObject(r, "taskDefinition", td);
         if (i != f->invalid_id) {
             cJSON_AddNumberToObject(r, "createdAt", 1717401731.512 + 60.0 * i);
@@ -335,10 +342,12 @@ static void answer_lsvc(struct fake *f, const cJSON *req, struct ecsrev_http_com
     cJSON *o = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(o, "serviceArns");
     if (!cJSON_IsString(tok)) {
-        cJSON_AddItemToArray(a, cJSON_CreateString("arn:aws:ecs:us-east-1:123456789012:service/prod/a"));
+        cJSON_AddItemToArray(
+            a, cJSON_CreateString("arn:aws:ecs:us-east-1:123456789012:service/prod/a"));
         cJSON_AddStringToObject(o, "nextToken", "page2");
     } else {
-        cJSON_AddItemToArray(a, cJSON_CreateString("arn:aws:ecs:us-east-1:123456789012:service/prod/b"));
+        cJSON_AddItemToArray(
+            a, cJSON_CreateString("arn:aws:ecs:us-east-1:123456789012:service/prod/b"));
     }
     set_json(c, o);
 }
@@ -686,8 +695,8 @@ static void test_retries_exhausted(void **state)
     int rc = run_fetch(x, &p, &err);
     assert_int_equal(rc, ECSREV_EHTTP);
     assert_int_equal(err.cause, 500);
-    assert_string_equal(err.msg,
-                        "DescribeServiceRevisions: ServerException: internal error (after 3 attempts)");
+    assert_string_equal(
+        err.msg, "DescribeServiceRevisions: ServerException: internal error (after 3 attempts)");
     /* the other batches go on while one waits: 3 attempts of one, 1..3 of the others */
     assert_true(x->fake.calls_drev >= 5 && x->fake.calls_drev <= 9);
     assert_int_equal(x->batches, 0);
@@ -718,7 +727,8 @@ static void test_no_retry_on_403(void **state)
     struct ecsrev_error err = ECSREV_ERROR_INIT;
     assert_int_equal(run_fetch(x, &p, &err), ECSREV_EAUTH);
     assert_int_equal(err.cause, 403);
-    assert_non_null(strstr(err.msg, "ListServiceDeployments: InvalidSignatureException: The request"));
+    assert_non_null(
+        strstr(err.msg, "ListServiceDeployments: InvalidSignatureException: The request"));
     assert_null(strstr(err.msg, "secret"));
     assert_int_equal(x->fake.calls_list, 1);
     assert_int_equal(s_sleeps, 0);
@@ -733,8 +743,8 @@ static void test_no_retry_access_denied_header_only(void **state)
     struct ecsrev_fetch_progress p;
     struct ecsrev_error err = ECSREV_ERROR_INIT;
     assert_int_equal(run_fetch(x, &p, &err), ECSREV_EAUTH);
-    assert_string_equal(err.msg,
-                        "DescribeServiceRevisions: AccessDeniedException: User: x is not authorized");
+    assert_string_equal(
+        err.msg, "DescribeServiceRevisions: AccessDeniedException: User: x is not authorized");
     assert_int_equal(x->fake.calls_drev, 1);
 }
 
@@ -760,7 +770,8 @@ static void test_error_parsing(void **state)
         const char *code;
         const char *msg;
     } cases[] = {
-        {"AccessDeniedException:http://internal.amazon.com/coral/", "{}", "AccessDeniedException", NULL},
+        {"AccessDeniedException:http://internal.amazon.com/coral/", "{}", "AccessDeniedException",
+         NULL},
         {NULL, "{\"__type\":\"com.amazonaws.ecs#ClientException\",\"message\":\"m1\"}",
          "ClientException", "m1"},
         {NULL, "{\"code\":\"ServerException\",\"Message\":\"m2\"}", "ServerException", "m2"},
@@ -902,8 +913,8 @@ static void test_all_services(void **state)
     assert_int_equal(x->fake.calls_lsvc, 2);
     assert_int_equal(p.services, 2);
     assert_int_equal(x->fake.calls_list, 6); /* 3 pages per service */
-    assert_int_equal(p.deployments, 90);      /* the fake answers the same for both */
-    assert_sorted_all(x, 45);                 /* deduplicated */
+    assert_int_equal(p.deployments, 90);     /* the fake answers the same for both */
+    assert_sorted_all(x, 45);                /* deduplicated */
 }
 
 static void test_explicit_arns(void **state)
