@@ -149,6 +149,12 @@ int ecsrev_buf_puts(struct ecsrev_buf *b, const char *s, struct ecsrev_error *er
 
 int ecsrev_buf_putc(struct ecsrev_buf *b, char c, struct ecsrev_error *err)
 {
+    size_t max = b->max == 0 ? ECSREV_BUF_MAX_DEFAULT : b->max;
+    if (b->len + 2 <= b->cap && b->len < max) { /* room for c and the NUL */
+        b->ptr[b->len++] = c;
+        b->ptr[b->len] = '\0';
+        return 0;
+    }
     return ecsrev_buf_append(b, &c, 1, err);
 }
 

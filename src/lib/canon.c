@@ -187,6 +187,16 @@ int ecsrev_canon_number(struct ecsrev_buf *out, double d, struct ecsrev_error *e
         }
         d = -d;
     }
+    if (d < 9007199254740992.0 && d == (double)(uint64_t)d) {
+        /* Fast path: an integer below 2^53 is exact and ECMAScript prints its
+         * plain digits. Ports, sizes and counts are nearly all numbers here. */
+        char digits[24];
+        size_t n = sizeof(digits);
+        for (uint64_t v = (uint64_t)d; v > 0; v /= 10) {
+            digits[--n] = (char)('0' + v % 10);
+        }
+        return ecsrev_buf_append(out, digits + n, sizeof(digits) - n, err);
+    }
     struct decimal dec;
     shortest_decimal(&dec, d);
     return format_decimal(out, &dec, err);

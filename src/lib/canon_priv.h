@@ -52,6 +52,15 @@ ECSREV_MUST_CHECK int ecsrev_canon__normalize_tree(cJSON *doc, unsigned flags,
                                                    struct ecsrev_error *err);
 
 /**
+ * ecsrev_revision_normalize() on an already parsed revision object, for
+ * callers that parsed a larger document (import reads whole responses).
+ * @param doc borrowed and modified (normalized, then stripped of volatile
+ *        members); the caller still frees it
+ */
+ECSREV_MUST_CHECK int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc,
+                                                 unsigned flags, struct ecsrev_error *err);
+
+/**
  * Compare two UTF-8 strings by their UTF-16 code units (RFC 8785 order).
  * Both must be valid UTF-8. @return <0, 0 or >0 like strcmp
  */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon_priv.h"
 #include "json_priv.h"
 
 #include "banned.h"
@@ -32,17 +33,15 @@ static void add_rev(struct ecsrev_input *in, size_t *cap, const struct ecsrev_re
     in->revs[in->n++] = *rev;
 }
 
-static int add_one(struct ecsrev_input *in, size_t *cap, const cJSON *item, unsigned flags,
+static int add_one(struct ecsrev_input *in, size_t *cap, cJSON *item, unsigned flags,
                    struct ecsrev_error *err)
 {
     if (!cJSON_IsObject(item)) {
         return ecsrev_error_set(err, ECSREV_EINVAL, "expected a revision object, got %s %s",
                                 cJSON_IsArray(item) ? "an" : "a", ecsrev_json__type_name(item));
     }
-    char *text = cJSON_PrintUnformatted(item);
     struct ecsrev_revision rev;
-    int rc = ecsrev_revision_normalize(&rev, text, strlen(text), flags, err);
-    cJSON_free(text);
+    int rc = ecsrev_revision__from_tree(&rev, item, flags, err);
     if (rc == 0) {
         add_rev(in, cap, &rev);
     }
@@ -71,7 +70,7 @@ static int add_failures(struct ecsrev_input *in, const cJSON *list, struct ecsre
 }
 
 /* One JSON value: a response/CLI document, a revision, or an array of revisions. */
-static int add_value(struct ecsrev_input *in, size_t *cap, const cJSON *doc, unsigned flags,
+static int add_value(struct ecsrev_input *in, size_t *cap, cJSON *doc, unsigned flags,
                      struct ecsrev_error *err)
 {
     const cJSON *list =
@@ -93,7 +92,7 @@ static int add_value(struct ecsrev_input *in, size_t *cap, const cJSON *doc, uns
                                 ecsrev_json__type_name(list));
     }
     size_t i = 0;
-    for (const cJSON *item = list->child; item != NULL; item = item->next, i++) {
+    for (cJSON *item = list->child; item != NULL; item = item->next, i++) {
         int rc = add_one(in, cap, item, flags, err);
         if (rc < 0) {
             ecsrev_error_prefix(err, "%s[%zu]", name, i);

@@ -40,8 +40,20 @@ struct rule_entry {
     struct ecsrev_array_rule rule;
 };
 
-#define SET_RULE(p) {p, {ECSREV_ARRAY_SET, NULL, NULL}}
-#define KEY_RULE(p, k, alt) {p, {ECSREV_ARRAY_KEYED, k, alt}}
+#define SET_RULE(p)                                                                                \
+    {                                                                                              \
+        p,                                                                                         \
+        {                                                                                          \
+            ECSREV_ARRAY_SET, NULL, NULL                                                           \
+        }                                                                                          \
+    }
+#define KEY_RULE(p, k, alt)                                                                        \
+    {                                                                                              \
+        p,                                                                                         \
+        {                                                                                          \
+            ECSREV_ARRAY_KEYED, k, alt                                                             \
+        }                                                                                          \
+    }
 
 /* Every order-free array of ServiceRevision; see docs/CANONICAL.md. */
 static const struct rule_entry s_rules[] = {
@@ -83,8 +95,8 @@ struct ecsrev_array_rule ecsrev_canon_array_rule(const char *path)
     return list;
 }
 
-const struct ecsrev_canon__shape *ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape,
-                                                             const char *name)
+const struct ecsrev_canon__shape *
+ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape, const char *name)
 {
     for (size_t i = 0; shape != NULL && i < shape->n_members; i++) {
         if (strcmp(shape->members[i].name, name) == 0) {
@@ -204,10 +216,43 @@ done:
 /* ---- type walk ---------------------------------------------------------- */
 
 /* Error path ("loadBalancers[2].containerPort") and rule path ("loadBalancers"). */
+/*
+ * Where the walk is: the path for messages ("loadBalancers[2].containerPort")
+ * and the rule path without indices ("loadBalancers.containerPort"). Built with
+ * plain copies on the way down (this is the hot path of every import); input
+ * text in the path is made printable only when a message is written.
+ */
 struct walk {
     char path[512];
+    size_t plen;
     char rule[512];
+    size_t rlen;
 };
+
+/* Append @p s (or its head, if it does not fit) to a path buffer. */
+static void path_add(char *buf, size_t *len, size_t cap, const char *sep, const char *s)
+{
+    size_t n = *len;
+    for (const char *p = n > 0 ? sep : ""; *p != '\0' && n + 1 < cap; p++) {
+        buf[n++] = *p;
+    }
+    for (; *s != '\0' && n + 1 < cap; s++) {
+        buf[n++] = *s;
+    }
+    buf[n] = '\0';
+    *len = n;
+}
+
+/* The message path, with control characters of input names replaced. */
+static const char *shown(struct walk *w)
+{
+    for (size_t i = 0; i < w->plen; i++) {
+        if ((unsigned char)w->path[i] < 0x20 || w->path[i] == 0x7f) {
+            w->path[i] = '?';
+        }
+    }
+    return w->path;
+}
 
 static const char *expected_name(enum ecsrev_canon__type t)
 {
@@ -266,8 +311,7 @@ static bool type_matches(enum ecsrev_canon__type t, const cJSON *item)
 }
 
 /* Replace a timestamp value by its stored-form string. */
-static int convert_timestamp(cJSON *parent, cJSON *item, const struct walk *w,
-                             struct ecsrev_error *err)
+static int convert_timestamp(cJSON *parent, cJSON *item, struct walk *w, struct ecsrev_error *err)
 {
     int rc;
     int64_t ms = 0;
@@ -283,7 +327,7 @@ static int convert_timestamp(cJSON *parent, cJSON *item, const struct walk *w,
         rc = ecsrev_time_parse(&ms, item->valuestring, err);
     }
     if (rc < 0) {
-        ecsrev_error_prefix(err, "%s", w->path);
+        ecsrev_error_prefix(err, "%s", shown(w));
         return rc;
     }
     char stored[32];
@@ -298,7 +342,7 @@ static int convert_timestamp(cJSON *parent, cJSON *item, const struct walk *w,
                   : cJSON_ReplaceItemViaPointer(parent, item, repl);
     if (!ok) {
         cJSON_Delete(repl);
-        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: cannot replace timestamp", w->path);
+        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: cannot replace timestamp", shown(w));
     }
     return 0;
 }
@@ -310,19 +354,21 @@ static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__sha
 static int walk_child(cJSON *parent, cJSON *child, const struct ecsrev_canon__shape *shape,
                       const char *name, size_t index, struct walk *w, struct ecsrev_error *err)
 {
-    size_t plen = strlen(w->path);
-    size_t rlen = strlen(w->rule);
+    size_t plen = w->plen;
+    size_t rlen = w->rlen;
     if (name != NULL) {
-        char shown[128]; /* map keys are input text */
-        ecsrev_canon__printable(shown, sizeof(shown), name);
-        (void)snprintf(w->path + plen, sizeof(w->path) - plen, "%s%s", plen > 0 ? "." : "", shown);
-        (void)snprintf(w->rule + rlen, sizeof(w->rule) - rlen, "%s%s", rlen > 0 ? "." : "", name);
+        path_add(w->path, &w->plen, sizeof(w->path), ".", name);
+        path_add(w->rule, &w->rlen, sizeof(w->rule), ".", name);
     } else {
-        (void)snprintf(w->path + plen, sizeof(w->path) - plen, "[%zu]", index);
+        char idx[32];
+        (void)snprintf(idx, sizeof(idx), "[%zu]", index);
+        path_add(w->path, &w->plen, sizeof(w->path), "", idx);
     }
     int rc = walk_value(parent, child, shape, w, err);
     w->path[plen] = '\0';
+    w->plen = plen;
     w->rule[rlen] = '\0';
+    w->rlen = rlen;
     return rc;
 }
 
@@ -330,7 +376,7 @@ static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__sha
                       struct walk *w, struct ecsrev_error *err)
 {
     if (!type_matches(shape->type, item)) {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: expected %s, got %s", w->path,
+        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: expected %s, got %s", shown(w),
                                 expected_name(shape->type), got_name(item));
     }
     int rc = 0;
@@ -556,19 +602,15 @@ static int fill_identity(struct ecsrev_revision *rev, const cJSON *doc, unsigned
 
 /* ---- public ------------------------------------------------------------- */
 
-int ecsrev_revision_normalize(struct ecsrev_revision *out, const char *json, size_t len,
-                              unsigned flags, struct ecsrev_error *err)
+int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc, unsigned flags,
+                               struct ecsrev_error *err)
 {
     assert(out != NULL);
     memset(out, 0, sizeof(*out));
     out->created_ms = ECSREV_TIME_NONE;
     struct ecsrev_buf canon = ECSREV_BUF_INIT;
     struct ecsrev_buf config = ECSREV_BUF_INIT;
-    cJSON *doc = NULL;
     int rc;
-    if ((rc = ecsrev_canon__parse(&doc, json, len, err)) < 0) {
-        goto done;
-    }
     if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) < 0 ||
         (rc = fill_identity(out, doc, flags, err)) < 0 ||
         (rc = ecsrev_canon__write(&canon, doc, err)) < 0 ||
@@ -583,9 +625,23 @@ done:
     if (rc < 0) {
         ecsrev_revision_dispose(out);
     }
-    cJSON_Delete(doc);
     ecsrev_buf_dispose(&canon);
     ecsrev_buf_dispose(&config);
+    return rc;
+}
+
+int ecsrev_revision_normalize(struct ecsrev_revision *out, const char *json, size_t len,
+                              unsigned flags, struct ecsrev_error *err)
+{
+    assert(out != NULL);
+    memset(out, 0, sizeof(*out));
+    out->created_ms = ECSREV_TIME_NONE;
+    cJSON *doc = NULL;
+    int rc = ecsrev_canon__parse(&doc, json, len, err);
+    if (rc == 0) {
+        rc = ecsrev_revision__from_tree(out, doc, flags, err);
+        cJSON_Delete(doc);
+    }
     return rc;
 }
 
