@@ -10,6 +10,7 @@
 #ifndef ECSREV_INPUT_H
 #define ECSREV_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <ecsrev/canon.h>
@@ -49,6 +50,12 @@ struct ecsrev_input {
  */
 ECSREV_MUST_CHECK int ecsrev_input_parse(struct ecsrev_input *out, const char *data, size_t len,
                                          unsigned flags, struct ecsrev_error *err);
+
+/**
+ * Whether @p data is exactly one syntactically valid JSON value (used to tell
+ * JSON Lines from a pretty-printed document by the first line).
+ */
+bool ecsrev_input_is_json_value(const char *data, size_t len);
 
 /** Free everything in @p in. Accepts NULL. */
 void ecsrev_input_dispose(struct ecsrev_input *in);

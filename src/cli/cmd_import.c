@@ -1,18 +1,33 @@
 /*
  * cmd_import.c - `ecsrev import FILE...|-`: store revisions from files.
  *
- * Each file is read (size-capped), parsed and normalized completely before
- * anything is stored, then stored in one transaction: a bad file leaves no
- * trace, and the other files are still imported and reported one by one.
+ * A file is validated completely (parsed and every revision normalized)
+ * before anything of it is stored, so a bad file leaves no trace and the other
+ * files are still imported and reported one by one.
+ *
+ * Memory stays flat whatever the file size: JSON Lines are read one line at a
+ * time, and normalized revisions are held in memory only up to CHUNK_BYTES of
+ * canonical documents. A file that fits is stored in one transaction. A larger
+ * one spills its normalized revisions to an unlinked temporary file and, once
+ * all of it is known to be good, is stored in transactions of up to
+ * CHUNK_BYTES: each is whole, and a crash between two of them leaves whole
+ * revisions that a rerun of the same import completes (see docs/STORE.md).
  */
 #include <ecsrev/input.h>
 
 #include <cjson/cJSON.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* Canonical bytes held before spilling, and the size of one transaction. */
+#define CHUNK_BYTES ((size_t)8 * 1024 * 1024)
+/* Longest line of a JSON Lines file. */
+#define MAX_LINE ((size_t)64 * 1024 * 1024)
 
 static const char *s_details =
     "Accepts what 'aws ecs describe-service-revisions' prints ({\"serviceRevisions\": [...],\n"
@@ -21,58 +36,379 @@ static const char *s_details =
     "nothing. A file with any bad revision is rejected whole (exit 2); other files still load.";
 
 struct totals {
-    size_t added, existing, conflicts, files_rejected, failures;
+    size_t added, existing, conflicts, files_rejected, revs_rejected, failures;
 };
 
-static int import_one(struct ecsrev_store *store, const char *path, int64_t now, struct totals *t,
-                      cJSON *files_json)
+/* Normalized revisions of one file, in memory or spilled to a temporary file. */
+struct pending {
+    struct ecsrev_revision *revs;
+    size_t n, cap, bytes;
+    FILE *spill;
+    size_t total;
+};
+
+static void pending_clear(struct pending *p)
 {
-    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    struct ecsrev_error err = ECSREV_ERROR_INIT;
-    struct ecsrev_buf data = ECSREV_BUF_INIT;
-    struct ecsrev_input in = ECSREV_INPUT_INIT;
-    struct ecsrev_store_put_result res = {0, 0, 0};
-    cJSON *fj = cJSON_CreateObject();
-    cJSON_AddStringToObject(fj, "file", name);
-    int rc = cli_read_file(&data, path, CLI_MAX_INPUT, &err);
-    if (rc == 0) {
-        rc = ecsrev_input_parse(&in, data.ptr, data.len, ECSREV_NORMALIZE_REQUIRE_IDENTITY, &err);
-        if (rc < 0) {
-            ecsrev_error_prefix(&err, "%s", name);
+    for (size_t i = 0; i < p->n; i++) {
+        ecsrev_revision_dispose(&p->revs[i]);
+    }
+    p->n = 0;
+    p->bytes = 0;
+}
+
+static void pending_dispose(struct pending *p)
+{
+    pending_clear(p);
+    free(p->revs);
+    if (p->spill != NULL) {
+        (void)fclose(p->spill);
+    }
+    memset(p, 0, sizeof(*p));
+}
+
+/* ---- spill records: lengths and bytes of each field, then the fixed part ---- */
+
+static int put_str(FILE *f, const char *s)
+{
+    uint64_t n = s != NULL ? strlen(s) + 1 : 0;
+    return fwrite(&n, sizeof(n), 1, f) == 1 && (n == 0 || fwrite(s, 1, n, f) == n) ? 0 : -1;
+}
+
+static int get_str(FILE *f, char **out)
+{
+    uint64_t n = 0;
+    *out = NULL;
+    if (fread(&n, sizeof(n), 1, f) != 1 || n > CLI_MAX_INPUT) {
+        return -1;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    *out = ecsrev_xmalloc(n);
+    return fread(*out, 1, n, f) == n && (*out)[n - 1] == '\0' ? 0 : -1;
+}
+
+static int spill_write(FILE *f, const struct ecsrev_revision *r)
+{
+    if (put_str(f, r->arn) < 0 || put_str(f, r->service_arn) < 0 ||
+        put_str(f, r->cluster_arn) < 0 || put_str(f, r->task_definition) < 0 ||
+        put_str(f, r->canon) < 0 || fwrite(&r->created_ms, sizeof(r->created_ms), 1, f) != 1 ||
+        fwrite(r->content_hash, sizeof(r->content_hash), 1, f) != 1 ||
+        fwrite(r->config_hash, sizeof(r->config_hash), 1, f) != 1) {
+        return -1;
+    }
+    return 0;
+}
+
+static int spill_read(FILE *f, struct ecsrev_revision *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (get_str(f, &r->arn) < 0 || get_str(f, &r->service_arn) < 0 ||
+        get_str(f, &r->cluster_arn) < 0 || get_str(f, &r->task_definition) < 0 ||
+        get_str(f, &r->canon) < 0 || r->canon == NULL ||
+        fread(&r->created_ms, sizeof(r->created_ms), 1, f) != 1 ||
+        fread(r->content_hash, sizeof(r->content_hash), 1, f) != 1 ||
+        fread(r->config_hash, sizeof(r->config_hash), 1, f) != 1) {
+        ecsrev_revision_dispose(r);
+        return -1;
+    }
+    r->canon_len = strlen(r->canon);
+    return 0;
+}
+
+/* Move what is held in memory to the spill file. */
+static int spill_pending(struct pending *p, struct ecsrev_error *err)
+{
+    if (p->spill == NULL && (p->spill = tmpfile()) == NULL) {
+        return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot create a temporary file: %s",
+                                      strerror(errno));
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        if (spill_write(p->spill, &p->revs[i]) < 0) {
+            return ecsrev_error_set_cause(err, ECSREV_EIO, errno,
+                                          "cannot write a temporary file: %s", strerror(errno));
         }
     }
+    pending_clear(p);
+    return 0;
+}
+
+/* Take the revisions of @p in (moved out of it). */
+static int pending_add(struct pending *p, struct ecsrev_input *in, struct ecsrev_error *err)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        if (p->n == p->cap) {
+            p->cap = p->cap == 0 ? 64 : p->cap * 2;
+            p->revs = ecsrev_xrealloc(p->revs, p->cap * sizeof(*p->revs));
+        }
+        p->revs[p->n++] = in->revs[i];
+        p->bytes += in->revs[i].canon_len;
+        p->total++;
+    }
+    in->n = 0;
+    return p->bytes > CHUNK_BYTES ? spill_pending(p, err) : 0;
+}
+
+static void report_failures(const char *name, const struct ecsrev_input *in, struct totals *t)
+{
+    for (size_t i = 0; i < in->n_failures; i++) {
+        const struct ecsrev_input_failure *f = &in->failures[i];
+        cli_warn("%s: failure listed for %s: %s%s%s", name, f->arn ? f->arn : "?",
+                 f->reason ? f->reason : "unknown reason", f->detail ? ": " : "",
+                 f->detail ? f->detail : "");
+    }
+    t->failures += in->n_failures;
+}
+
+static void add_result(struct ecsrev_store_put_result *sum, const struct ecsrev_store_put_result *r)
+{
+    sum->added += r->added;
+    sum->existing += r->existing;
+    sum->conflicts += r->conflicts;
+}
+
+/* Store what was collected: one put if nothing spilled, else chunk by chunk. */
+static int store_pending(struct ecsrev_store *store, struct pending *p, int64_t now,
+                         struct ecsrev_store_put_result *res, struct ecsrev_error *err)
+{
+    struct ecsrev_store_put_result r = {0, 0, 0};
+    int rc;
+    if (p->spill == NULL) {
+        rc = ecsrev_store_put(store, p->revs, p->n, "import", now, &r, err);
+        add_result(res, &r);
+        return rc;
+    }
+    if ((rc = spill_pending(p, err)) < 0) {
+        return rc;
+    }
+    rewind(p->spill);
+    for (size_t done = 0; done < p->total;) {
+        while (done < p->total && p->bytes <= CHUNK_BYTES) {
+            if (p->n == p->cap) {
+                p->cap = p->cap == 0 ? 64 : p->cap * 2;
+                p->revs = ecsrev_xrealloc(p->revs, p->cap * sizeof(*p->revs));
+            }
+            if (spill_read(p->spill, &p->revs[p->n]) < 0) {
+                return ecsrev_error_set(err, ECSREV_EIO, "cannot read back a temporary file");
+            }
+            p->bytes += p->revs[p->n++].canon_len;
+            done++;
+        }
+        rc = ecsrev_store_put(store, p->revs, p->n, "import", now, &r, err);
+        pending_clear(p);
+        if (rc < 0) {
+            return rc;
+        }
+        add_result(res, &r);
+    }
+    return 0;
+}
+
+/* ---- reading ---- */
+
+/* A buffered line reader that copes with NUL bytes (which fgets cannot). */
+struct reader {
+    FILE *f;
+    char buf[65536];
+    size_t pos, len;
+};
+
+/* One line into @p line (without the newline). @return 1 line, 0 end, <0 error */
+static int read_line(struct reader *r, struct ecsrev_buf *line, struct ecsrev_error *err)
+{
+    ecsrev_buf_clear(line);
+    bool any = false;
+    for (;;) {
+        if (r->pos == r->len) {
+            r->len = fread(r->buf, 1, sizeof(r->buf), r->f);
+            r->pos = 0;
+            if (r->len == 0) {
+                break;
+            }
+        }
+        any = true;
+        const char *start = r->buf + r->pos;
+        const char *nl = memchr(start, '\n', r->len - r->pos);
+        size_t n = nl != NULL ? (size_t)(nl - start) : r->len - r->pos;
+        if (ecsrev_buf_append(line, start, n, NULL) < 0) {
+            return ecsrev_error_set(err, ECSREV_EINVAL, "larger than the limit of %zu bytes",
+                                    line->max);
+        }
+        r->pos += n;
+        if (nl != NULL) {
+            r->pos++;
+            break;
+        }
+    }
+    if (ferror(r->f)) {
+        return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot read: %s", strerror(errno));
+    }
+    if (line->ptr == NULL) {
+        ecsrev_buf_add(line, "", 0);
+    }
+    return any ? 1 : 0;
+}
+
+static bool blank(const struct ecsrev_buf *b)
+{
+    for (size_t i = 0; i < b->len; i++) {
+        if (strchr(" \t\r", b->ptr[i]) == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parse one JSON document (or line) and collect its revisions. */
+static int collect(struct pending *p, const char *name, const char *data, size_t len,
+                   struct totals *t, struct ecsrev_error *err)
+{
+    struct ecsrev_input in = ECSREV_INPUT_INIT;
+    int rc = ecsrev_input_parse(&in, data, len, ECSREV_NORMALIZE_REQUIRE_IDENTITY, err);
     if (rc == 0) {
-        rc = ecsrev_store_put(store, in.revs, in.n, "import", now, &res, &err);
+        report_failures(name, &in, t);
+        rc = pending_add(p, &in, err);
+    }
+    ecsrev_input_dispose(&in);
+    return rc;
+}
+
+/*
+ * Read a whole input. JSON Lines when the first non-blank line is a complete
+ * JSON value and more follows; otherwise one document (pretty-printed CLI
+ * output), read whole up to CLI_MAX_INPUT.
+ */
+static int read_input(struct reader *f, const char *name, struct pending *p, struct totals *t,
+                      struct ecsrev_error *err)
+{
+    struct ecsrev_buf line = ECSREV_BUF_INIT;
+    struct ecsrev_buf doc = ECSREV_BUF_INIT;
+    ecsrev_buf_init(&line, MAX_LINE);
+    ecsrev_buf_init(&doc, CLI_MAX_INPUT);
+    size_t lineno = 0;
+    int rc;
+    while ((rc = read_line(f, &line, err)) > 0 && blank(&line)) {
+        lineno++;
+    }
+    lineno++;
+    if (rc <= 0) {
+        if (rc == 0) {
+            rc = ecsrev_error_set(err, ECSREV_EINVAL, "no service revisions found (empty input)");
+        }
+        goto done;
+    }
+    int more = read_line(f, &doc, err);
+    if (more < 0) {
+        rc = more;
+        goto done;
+    }
+    if (more > 0 && ecsrev_input_is_json_value(line.ptr, line.len)) {
+        /* JSON Lines: the first line, then line by line (doc holds the second). */
+        rc = collect(p, name, line.ptr, line.len, t, err);
+        if (rc < 0) {
+            ecsrev_error_prefix(err, "line %zu", lineno);
+        }
+        for (int r = more; rc == 0 && r > 0;) {
+            lineno++;
+            if (!blank(&doc) && (rc = collect(p, name, doc.ptr, doc.len, t, err)) < 0) {
+                ecsrev_error_prefix(err, "line %zu", lineno);
+            } else if ((r = read_line(f, &doc, err)) < 0) {
+                rc = r;
+            }
+        }
+        goto done;
+    }
+    /* One document: the lines read so far (newlines put back), then the rest. */
+    struct ecsrev_buf all = ECSREV_BUF_INIT;
+    ecsrev_buf_init(&all, CLI_MAX_INPUT);
+    for (size_t i = 1; i < lineno; i++) {
+        ecsrev_buf_add(&all, "\n", 1); /* blank lines before the first: keep line numbers */
+    }
+    if ((rc = ecsrev_buf_append(&all, line.ptr, line.len, err)) == 0 && more > 0) {
+        if ((rc = ecsrev_buf_putc(&all, '\n', err)) == 0 &&
+            (rc = ecsrev_buf_append(&all, doc.ptr, doc.len, err)) == 0) {
+            rc = ecsrev_buf_putc(&all, '\n', err);
+        }
+    }
+    /* the rest: what the reader holds, then the file */
+    if (rc == 0) {
+        rc = ecsrev_buf_append(&all, f->buf + f->pos, f->len - f->pos, err);
+        f->pos = f->len;
+    }
+    char chunk[65536];
+    size_t n;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f->f)) > 0) {
+        rc = ecsrev_buf_append(&all, chunk, n, err);
+    }
+    if (rc < 0) {
+        rc = ecsrev_error_set(err, ECSREV_EINVAL, "larger than the limit of %zu bytes",
+                              CLI_MAX_INPUT);
+    } else if (ferror(f->f)) {
+        rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot read: %s", strerror(errno));
+    } else {
+        rc = collect(p, name, all.ptr, all.len, t, err);
+    }
+    ecsrev_buf_dispose(&all);
+done:
+    ecsrev_buf_dispose(&line);
+    ecsrev_buf_dispose(&doc);
+    return rc;
+}
+
+static void file_json(cJSON *files, const char *name, bool rejected, const char *error,
+                      const struct ecsrev_store_put_result *res)
+{
+    cJSON *fj = cJSON_CreateObject();
+    cJSON_AddStringToObject(fj, "file", name);
+    cJSON_AddBoolToObject(fj, "rejected", rejected);
+    if (error != NULL) {
+        cJSON_AddStringToObject(fj, "error", error);
+    }
+    cJSON_AddNumberToObject(fj, "new", (double)res->added);
+    cJSON_AddNumberToObject(fj, "existing", (double)res->existing);
+    cJSON_AddNumberToObject(fj, "conflicts", (double)res->conflicts);
+    cJSON_AddItemToArray(files, fj);
+}
+
+static int import_one(struct ecsrev_store *store, const char *path, int64_t now, struct totals *t,
+                      cJSON *files)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    struct ecsrev_store_put_result res = {0, 0, 0};
+    struct pending p;
+    memset(&p, 0, sizeof(p));
+    int rc = 0;
+    struct reader *r = ecsrev_xcalloc(1, sizeof(*r));
+    r->f = is_stdin ? stdin : fopen(path, "rb");
+    if (r->f == NULL) {
+        rc = ecsrev_error_set_cause(&err, ECSREV_EIO, errno, "%s: cannot read: %s", name,
+                                    strerror(errno));
+    } else if ((rc = read_input(r, name, &p, t, &err)) < 0) {
+        ecsrev_error_prefix(&err, "%s", name);
+    }
+    if (r->f != NULL && !is_stdin) {
+        (void)fclose(r->f);
+    }
+    free(r);
+    if (rc == 0) {
+        rc = store_pending(store, &p, now, &res, &err);
     }
     if (rc < 0) {
         cli_error("%s", err.msg);
         t->files_rejected++;
-        cJSON_AddBoolToObject(fj, "rejected", true);
-        cJSON_AddStringToObject(fj, "error", err.msg);
-    } else {
-        for (size_t i = 0; i < in.n_failures; i++) {
-            const struct ecsrev_input_failure *f = &in.failures[i];
-            cli_warn("%s: failure listed for %s: %s%s%s", name, f->arn ? f->arn : "?",
-                     f->reason ? f->reason : "unknown reason", f->detail ? ": " : "",
-                     f->detail ? f->detail : "");
-        }
-        if (res.conflicts > 0) {
-            cli_warn("%s: %zu revisions differ from the stored revisions with the same ARN; kept "
-                     "the stored ones",
-                     name, res.conflicts);
-        }
-        t->added += res.added;
-        t->existing += res.existing;
-        t->conflicts += res.conflicts;
-        t->failures += in.n_failures;
-        cJSON_AddBoolToObject(fj, "rejected", false);
+        t->revs_rejected += p.total;
+    } else if (res.conflicts > 0) {
+        cli_warn("%s: %zu revisions differ from the stored revisions with the same ARN; kept "
+                 "the stored ones",
+                 name, res.conflicts);
     }
-    cJSON_AddNumberToObject(fj, "new", (double)res.added);
-    cJSON_AddNumberToObject(fj, "existing", (double)res.existing);
-    cJSON_AddNumberToObject(fj, "conflicts", (double)res.conflicts);
-    cJSON_AddItemToArray(files_json, fj);
-    ecsrev_input_dispose(&in);
-    ecsrev_buf_dispose(&data);
+    t->added += res.added;
+    t->existing += res.existing;
+    t->conflicts += res.conflicts;
+    file_json(files, name, rc < 0, rc < 0 ? err.msg : NULL, &res);
+    pending_dispose(&p);
     return rc;
 }
 
@@ -110,9 +446,7 @@ int cmd_import(int argc, char **argv)
     bool quiet = false;
     const struct cli_opt opts[] = {
         {"store", 0, CLI_STRING, &store_opt, "DIR",
-         "store folder (default: $ECSREV_STORE, "
-         "$XDG_DATA_HOME/ecsrev)",
-         0, 0},
+         "store folder (default: $ECSREV_STORE, $XDG_DATA_HOME/ecsrev)", 0, 0},
         {"format", 0, CLI_STRING, &format, "FMT", "summary format: text or json", 0, 0},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "print no summary", 0, 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0, 0},
@@ -139,7 +473,8 @@ int cmd_import(int argc, char **argv)
         free(files);
         return EXIT_TROUBLE;
     }
-    struct totals t = {0, 0, 0, 0, 0};
+    struct totals t;
+    memset(&t, 0, sizeof(t));
     cJSON *files_json = cJSON_CreateArray();
     int64_t now = cli_now_ms();
     for (size_t i = 0; i < n_files; i++) {

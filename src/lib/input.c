@@ -158,6 +158,16 @@ int ecsrev_input_parse(struct ecsrev_input *out, const char *data, size_t len, u
     return rc;
 }
 
+bool ecsrev_input_is_json_value(const char *data, size_t len)
+{
+    cJSON *doc = NULL;
+    if (ecsrev_json__parse(&doc, data, len, NULL) < 0) {
+        return false;
+    }
+    cJSON_Delete(doc);
+    return true;
+}
+
 void ecsrev_input_dispose(struct ecsrev_input *in)
 {
     if (in == NULL) {

@@ -68,6 +68,36 @@ class ImportTest(CliTest):
         for line in out:
             self.assertEqual(json.loads(line)["serviceArn"], svc)
 
+    def big_lines(self, n):
+        base = revisions_in(FULL_API)[1]
+        arn = base["serviceRevisionArn"].rsplit("/", 1)[0]
+        lines = []
+        for i in range(n):
+            rev = dict(base)
+            rev["serviceRevisionArn"] = "%s/%d" % (arn, 10**15 + i)
+            rev["createdAt"] = 1700000000 + i
+            lines.append(json.dumps(rev))
+        return lines
+
+    def test_large_file_is_validated_before_anything_is_stored(self):
+        # More than 8 MiB of canonical revisions: the import spills and stores in chunks,
+        # but a bad revision at the very end still leaves nothing of the file.
+        lines = self.big_lines(3000)
+        self.assertGreater(sum(map(len, lines)), 9 * 1024 * 1024)
+        bad = self.write("big-bad.jsonl", "\n".join(lines + ['{"serviceRevisionArn": 5}']) + "\n")
+        r = self.fails(2, "import", bad, SINGLE)
+        self.assertIn("line 3001", r.err)
+        self.assertEqual(self.ok("stats", "--format", "json").json()["revisions"], 1)
+        good = self.write("big.jsonl", "\n".join(lines) + "\n")
+        r = self.ok("import", "--format", "json", good)
+        self.assertEqual(r.json()["new"], 3000)
+        self.assertEqual(self.ok("stats", "--format", "json").json()["revisions"], 3001)
+        self.ok("verify")
+        # the same lines through stdin, already stored: nothing new
+        with open(good) as f:
+            r = self.ok("import", "--format", "json", "-", stdin=f.read())
+        self.assertEqual(r.json()["existing"], 3000)
+
     def test_store_permissions(self):
         self.ok("import", SINGLE)
         self.assertEqual(stat.S_IMODE(os.stat(self.store).st_mode), 0o700)
