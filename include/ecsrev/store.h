@@ -67,6 +67,15 @@ ECSREV_MUST_CHECK int ecsrev_store_read_begin(struct ecsrev_store *s, struct ecs
 /** Release the snapshot pinned by ecsrev_store_read_begin(). Accepts NULL / nothing pinned. */
 void ecsrev_store_read_end(struct ecsrev_store *s);
 
+/** Called when a write must wait for another writer (another process). */
+typedef void (*ecsrev_store_wait_fn)(void *payload);
+
+/**
+ * Set the function ecsrev_store_put() calls, once per put, before it blocks
+ * because another process is writing (so a tool can say so). NULL: none.
+ */
+void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void *payload);
+
 /** What ecsrev_store_put() did. */
 struct ecsrev_store_put_result {
     size_t added;     /**< new revisions stored */

@@ -43,6 +43,11 @@ char *cli_store_dir(const char *opt)
     return ecsrev_buf_detach(&b);
 }
 
+static void say_waiting(void *payload)
+{
+    cli_warn("store '%s' is being written by another process; waiting", (const char *)payload);
+}
+
 int cli_open_store(struct ecsrev_store **out, const char *opt, bool readonly)
 {
     *out = NULL;
@@ -56,6 +61,7 @@ int cli_open_store(struct ecsrev_store **out, const char *opt, bool readonly)
     if (rc < 0) {
         return cli_fail(&err);
     }
+    ecsrev_store_on_wait(*out, say_waiting, (void *)(uintptr_t)ecsrev_store_path(*out));
     return 0;
 }
 

@@ -34,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +55,9 @@ struct ecsrev_store {
     char *path;
     bool readonly;
     MDB_txn *pinned; /* read transaction pinned by ecsrev_store_read_begin, or NULL */
+    int lock_fd;     /* writer.lock, opened at the first put; -1 before */
+    ecsrev_store_wait_fn on_wait;
+    void *wait_payload;
 };
 
 static int lmdb_error(struct ecsrev_error *err, int rc, const char *what)
@@ -249,6 +254,7 @@ int ecsrev_store_open(struct ecsrev_store **out, const char *dir, unsigned flags
     struct ecsrev_store *s = ecsrev_xcalloc(1, sizeof(*s));
     s->path = ecsrev_xstrdup(dir);
     s->readonly = readonly;
+    s->lock_fd = -1;
     MDB_txn *txn = NULL;
     int lrc;
     if ((lrc = mdb_env_create(&s->env)) != 0 || (lrc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
@@ -288,6 +294,9 @@ void ecsrev_store_close(struct ecsrev_store *s)
         return;
     }
     ecsrev_store_read_end(s);
+    if (s->lock_fd >= 0) {
+        (void)close(s->lock_fd);
+    }
     if (s->env != NULL) {
         mdb_env_close(s->env);
     }
@@ -638,6 +647,47 @@ static int grow(struct ecsrev_store *s, struct ecsrev_error *err)
     return 0;
 }
 
+static int put_locked(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
+                      const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
+                      struct ecsrev_error *err);
+
+void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void *payload)
+{
+    s->on_wait = fn;
+    s->wait_payload = payload;
+}
+
+/*
+ * Take writer.lock before LMDB's own writer mutex, only to be able to say
+ * that we wait: LMDB blocks silently. flock is released by close or crash.
+ */
+static int lock_writer(struct ecsrev_store *s, struct ecsrev_error *err)
+{
+    if (s->lock_fd < 0) {
+        char path[4096];
+        (void)snprintf(path, sizeof(path), "%s/writer.lock", s->path);
+        s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (s->lock_fd < 0) {
+            return ecsrev_error_set_cause(err, ECSREV_ESTORE, errno,
+                                          "store '%s': cannot open %s: %s", s->path, "writer.lock",
+                                          strerror(errno));
+        }
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+        return 0;
+    }
+    if (errno == EWOULDBLOCK && s->on_wait != NULL) {
+        s->on_wait(s->wait_payload);
+    }
+    while (flock(s->lock_fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            return ecsrev_error_set_cause(err, ECSREV_ESTORE, errno, "store '%s': cannot lock: %s",
+                                          s->path, strerror(errno));
+        }
+    }
+    return 0;
+}
+
 int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
                      const char *command, int64_t time_ms, struct ecsrev_store_put_result *out,
                      struct ecsrev_error *err)
@@ -652,8 +702,24 @@ int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs,
             return rc;
         }
     }
+    int rc = lock_writer(s, err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = put_locked(s, revs, n, command, time_ms, &res, err);
+    (void)flock(s->lock_fd, LOCK_UN);
+    if (rc == 0 && out != NULL) {
+        *out = res;
+    }
+    return rc;
+}
+
+static int put_locked(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
+                      const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
+                      struct ecsrev_error *err)
+{
     for (;;) {
-        int lrc = put_attempt(s, revs, n, command, time_ms, &res);
+        int lrc = put_attempt(s, revs, n, command, time_ms, res);
         if (lrc == MDB_MAP_FULL) {
             int rc = grow(s, err);
             if (rc < 0) {
@@ -666,9 +732,6 @@ int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs,
                                           s->path, mdb_strerror(lrc));
         }
         break;
-    }
-    if (out != NULL) {
-        *out = res;
     }
     return 0;
 }

@@ -118,6 +118,28 @@ class ImportTest(CliTest):
         self.env = env
 
 
+class WriterWaitTest(CliTest):
+    def test_second_writer_says_it_waits(self):
+        import fcntl
+        import subprocess
+        import time
+        from ecsrevtest import BIN
+        self.ok("import", SINGLE)
+        with open(os.path.join(self.store, "writer.lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            proc = subprocess.Popen([BIN, "import", FULL_API], env=self.env, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(1.0)
+            self.assertIsNone(proc.poll(), "the import did not wait for the writer lock")
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("waiting", err)
+        self.assertIn("being written by another process", err)
+        # readers never wait for the writer lock
+        self.assertGreater(self.ok("stats", "--format", "json").json()["revisions"], 1)
+
+
 class BadInputTest(CliTest):
     def check_rejected(self, content, needle, mode="w"):
         path = self.write("bad.json", content, mode)
