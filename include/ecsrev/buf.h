@@ -88,6 +88,9 @@ ECSREV_MUST_CHECK int ecsrev_buf_printf(struct ecsrev_buf *b, struct ecsrev_erro
 /** Take ownership of the bytes (never NULL: an empty buffer yields ""); @p b is reset. */
 char *ecsrev_buf_detach(struct ecsrev_buf *b);
 
+/** Value of one hex digit (either case), or -1 if @p c is not one. */
+int ecsrev_hex_digit(char c);
+
 /** Hex-encode @p len bytes into @p out, which must hold 2*len+1 chars. */
 void ecsrev_hex_encode(char *out, const uint8_t *data, size_t len);
 

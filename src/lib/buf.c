@@ -190,6 +190,20 @@ char *ecsrev_buf_detach(struct ecsrev_buf *b)
     return p;
 }
 
+int ecsrev_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 void ecsrev_hex_encode(char *out, const uint8_t *data, size_t len)
 {
     static const char digits[] = "0123456789abcdef";

@@ -303,28 +303,14 @@ static int canonical_uri(struct ecsrev_buf *out, const char *path, bool normaliz
 
 /* ---- canonical query --------------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Percent-decode then SigV4-encode (slash encoded). Invalid escapes stay literal. */
 static char *reencode(const char *s, size_t len)
 {
     char *dec = ecsrev_xmalloc(len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            dec[n++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < len && ecsrev_hex_digit(s[i + 1]) >= 0 && ecsrev_hex_digit(s[i + 2]) >= 0) {
+            dec[n++] = (char)(ecsrev_hex_digit(s[i + 1]) * 16 + ecsrev_hex_digit(s[i + 2]));
             i += 2;
         } else {
             dec[n++] = s[i];

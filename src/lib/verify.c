@@ -170,6 +170,7 @@ static int cmp_chain_rev(const void *a, const void *b)
 static struct chain_rev *find_chain_rev(struct vctx *v, const char *arn)
 {
     struct chain_rev key;
+    memset(&key, 0, sizeof(key));
     key.arn = (char *)(uintptr_t)arn;
     return v->n_revs == 0
                ? NULL
@@ -287,20 +288,6 @@ int ecsrev_verify_store(struct ecsrev_verify_report *out, struct ecsrev_store *s
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 int ecsrev_verify_head_parse(uint8_t out[ECSREV_SHA256_LEN], const char *hex,
                              struct ecsrev_error *err)
 {
@@ -309,8 +296,8 @@ int ecsrev_verify_head_parse(uint8_t out[ECSREV_SHA256_LEN], const char *hex,
                                 hex);
     }
     for (size_t i = 0; i < ECSREV_SHA256_LEN; i++) {
-        int hi = hexval(hex[2 * i]);
-        int lo = hexval(hex[2 * i + 1]);
+        int hi = ecsrev_hex_digit(hex[2 * i]);
+        int lo = ecsrev_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return ecsrev_error_set(err, ECSREV_EINVAL,
                                     "'%.80s' is not a chain head (64 hex digits)", hex);
