@@ -262,7 +262,7 @@ int ecsrev_canon__strcmp16(const char *a, const char *b)
     }
 }
 
-static int write_string(struct ecsrev_buf *out, const char *s, struct ecsrev_error *err)
+int ecsrev_canon__write_string(struct ecsrev_buf *out, const char *s, struct ecsrev_error *err)
 {
     int rc;
     size_t len = strlen(s);
@@ -344,7 +344,7 @@ static int write_object(struct ecsrev_buf *out, const cJSON *item, struct ecsrev
         if (i > 0 && (rc = ecsrev_buf_putc(out, ',', err)) < 0) {
             break;
         }
-        if ((rc = write_string(out, members[i]->string, err)) < 0 ||
+        if ((rc = ecsrev_canon__write_string(out, members[i]->string, err)) < 0 ||
             (rc = ecsrev_buf_putc(out, ':', err)) < 0) {
             break;
         }
@@ -382,7 +382,7 @@ int ecsrev_canon__write(struct ecsrev_buf *out, const cJSON *item, struct ecsrev
         return write_array(out, item, err);
     }
     if (cJSON_IsString(item)) {
-        return write_string(out, item->valuestring, err);
+        return ecsrev_canon__write_string(out, item->valuestring, err);
     }
     if (cJSON_IsNumber(item)) {
         return ecsrev_canon_number(out, item->valuedouble, err);

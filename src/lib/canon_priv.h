@@ -37,6 +37,13 @@ ECSREV_MUST_CHECK int ecsrev_canon__write(struct ecsrev_buf *out, const cJSON *i
                                           struct ecsrev_error *err);
 
 /**
+ * Append @p s as an RFC 8785 JSON string (quotes and escapes).
+ * @return 0, ECSREV_EPARSE (not valid UTF-8) or ECSREV_EINVAL (too large)
+ */
+ECSREV_MUST_CHECK int ecsrev_canon__write_string(struct ecsrev_buf *out, const char *s,
+                                                 struct ecsrev_error *err);
+
+/**
  * Normalize a ServiceRevision object in place: check the type of every member
  * the ECS model defines (message names the path, e.g.
  * "loadBalancers[2].containerPort: expected a number, got a string"), rewrite
@@ -97,8 +104,8 @@ struct ecsrev_canon__member;
 struct ecsrev_canon__shape {
     enum ecsrev_canon__type type;
     const struct ecsrev_canon__member *members; /**< OBJECT */
-    size_t n_members;                          /**< OBJECT */
-    const struct ecsrev_canon__shape *element; /**< ARRAY items, MAP values */
+    size_t n_members;                           /**< OBJECT */
+    const struct ecsrev_canon__shape *element;  /**< ARRAY items, MAP values */
 };
 
 /** A named member of an OBJECT shape. */
@@ -111,7 +118,7 @@ struct ecsrev_canon__member {
 const struct ecsrev_canon__shape *ecsrev_canon__revision_shape(void);
 
 /** The member @p name of OBJECT shape @p shape, or NULL if unknown. */
-const struct ecsrev_canon__shape *ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape,
-                                                             const char *name);
+const struct ecsrev_canon__shape *
+ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape, const char *name);
 
 #endif

@@ -19,6 +19,7 @@
  */
 #include <ecsrev/diff.h>
 
+#include "canon_priv.h"
 #include "diff_priv.h"
 #include "json_priv.h"
 
@@ -32,9 +33,9 @@
 #include "banned.h"
 
 static const char *const s_cat_names[ECSREV_CAT_COUNT] = {
-    "images",          "task-definition",   "networking",  "load-balancers",
-    "volumes",         "service-connect",   "service-discovery", "vpc-lattice",
-    "compute",         "security",          "managed-resources", "other",
+    "images",  "task-definition", "networking",        "load-balancers",
+    "volumes", "service-connect", "service-discovery", "vpc-lattice",
+    "compute", "security",        "managed-resources", "other",
 };
 
 /* Top-level members and their categories; unknown members are "other". */
@@ -113,56 +114,6 @@ static bool is_volatile(const char *member)
            strcmp(member, "updatedAt") == 0;
 }
 
-int ecsrev_diff__write_string(struct ecsrev_buf *out, const char *s, struct ecsrev_error *err)
-{
-    int rc;
-    if ((rc = ecsrev_buf_putc(out, '"', err)) < 0) {
-        return rc;
-    }
-    const char *run = s;
-    for (const char *p = s;; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            continue;
-        }
-        if ((rc = ecsrev_buf_append(out, run, (size_t)(p - run), err)) < 0) {
-            return rc;
-        }
-        run = p + 1;
-        switch (ch) {
-        case 0:
-            return ecsrev_buf_putc(out, '"', err);
-        case '"':
-            rc = ecsrev_buf_puts(out, "\\\"", err);
-            break;
-        case '\\':
-            rc = ecsrev_buf_puts(out, "\\\\", err);
-            break;
-        case '\b':
-            rc = ecsrev_buf_puts(out, "\\b", err);
-            break;
-        case '\t':
-            rc = ecsrev_buf_puts(out, "\\t", err);
-            break;
-        case '\n':
-            rc = ecsrev_buf_puts(out, "\\n", err);
-            break;
-        case '\f':
-            rc = ecsrev_buf_puts(out, "\\f", err);
-            break;
-        case '\r':
-            rc = ecsrev_buf_puts(out, "\\r", err);
-            break;
-        default:
-            rc = ecsrev_buf_printf(out, err, "\\u%04x", ch);
-            break;
-        }
-        if (rc < 0) {
-            return rc;
-        }
-    }
-}
-
 static int write_value(struct ecsrev_buf *out, const cJSON *item, bool skip_volatile,
                        struct ecsrev_error *err)
 {
@@ -177,7 +128,7 @@ static int write_value(struct ecsrev_buf *out, const cJSON *item, bool skip_vola
         return ecsrev_canon_number(out, item->valuedouble, err);
     }
     if (cJSON_IsString(item)) {
-        return ecsrev_diff__write_string(out, item->valuestring, err);
+        return ecsrev_canon__write_string(out, item->valuestring, err);
     }
     if (cJSON_IsArray(item) || cJSON_IsObject(item)) {
         bool obj = cJSON_IsObject(item);
@@ -193,7 +144,7 @@ static int write_value(struct ecsrev_buf *out, const cJSON *item, bool skip_vola
                 return rc;
             }
             first = false;
-            if (obj && ((rc = ecsrev_diff__write_string(out, m->string, err)) < 0 ||
+            if (obj && ((rc = ecsrev_canon__write_string(out, m->string, err)) < 0 ||
                         (rc = ecsrev_buf_putc(out, ':', err)) < 0)) {
                 return rc;
             }
@@ -334,11 +285,11 @@ static struct hent *htab_get(struct htab *t, const char *key, bool create)
 struct dctx {
     struct ecsrev_changes *out;
     unsigned mask;
-    struct ecsrev_buf path;  /* display path, "a.b[key].c" */
-    struct ecsrev_buf rule;  /* member path without selectors, for the array rules */
-    const char *owner;       /* innermost keyed element label, or NULL */
-    int cat;                 /* -1 until a top-level member fixed it */
-    bool managed;            /* inside ecsManagedResources */
+    struct ecsrev_buf path; /* display path, "a.b[key].c" */
+    struct ecsrev_buf rule; /* member path without selectors, for the array rules */
+    const char *owner;      /* innermost keyed element label, or NULL */
+    int cat;                /* -1 until a top-level member fixed it */
+    bool managed;           /* inside ecsManagedResources */
     struct ecsrev_error *err;
 };
 
@@ -748,8 +699,9 @@ int ecsrev_diff_docs(struct ecsrev_changes *out, const char *canon_a, size_t len
 {
     cJSON *a = NULL;
     cJSON *b = NULL;
-    struct dctx c = {out, opt != NULL ? opt->categories : 0, ECSREV_BUF_INIT, ECSREV_BUF_INIT,
-                     NULL, -1, false, err};
+    struct dctx c = {
+        out, opt != NULL ? opt->categories : 0, ECSREV_BUF_INIT, ECSREV_BUF_INIT, NULL, -1, false,
+        err};
     ecsrev_changes_dispose(out);
     int rc;
     if ((rc = parse_doc(&a, canon_a, len_a, "A", err)) < 0 ||
@@ -806,7 +758,7 @@ static int patch_op(struct pctx *p, const char *op, const cJSON *value)
     int rc;
     if ((rc = ecsrev_buf_puts(p->out, p->first ? "  " : ",\n  ", p->err)) < 0 ||
         (rc = ecsrev_buf_printf(p->out, p->err, "{\"op\":\"%s\",\"path\":", op)) < 0 ||
-        (rc = ecsrev_diff__write_string(p->out, p->ptr.ptr, p->err)) < 0) {
+        (rc = ecsrev_canon__write_string(p->out, p->ptr.ptr, p->err)) < 0) {
         return rc;
     }
     p->first = false;

@@ -11,6 +11,7 @@
  */
 #include <ecsrev/diff.h>
 
+#include "canon_priv.h"
 #include "diff_priv.h"
 
 #include <ecsrev/canon.h>
@@ -241,7 +242,8 @@ static bool image_changed_too(const struct ecsrev_changes *cs, const struct ecsr
     for (size_t i = 0; i < cs->n; i++) {
         const struct ecsrev_change *o = &cs->items[i];
         if (o->cat == ECSREV_CAT_IMAGES && o->op == ECSREV_CHANGE_CHANGED && o->owner != NULL &&
-            ch->owner != NULL && strcmp(o->owner, ch->owner) == 0 && strcmp(o->name, "image") == 0) {
+            ch->owner != NULL && strcmp(o->owner, ch->owner) == 0 &&
+            strcmp(o->name, "image") == 0) {
             return true;
         }
     }
@@ -272,8 +274,7 @@ static int put_summary_item(struct ecsrev_buf *out, const struct ecsrev_change *
         }
         return put_short_value(out, ch->new_json, err);
     }
-    if (ch->op != ECSREV_CHANGE_CHANGED &&
-        (rc = ecsrev_buf_putc(out, op_sign(ch->op), err)) < 0) {
+    if (ch->op != ECSREV_CHANGE_CHANGED && (rc = ecsrev_buf_putc(out, op_sign(ch->op), err)) < 0) {
         return rc;
     }
     const char *name = strcmp(ch->name, "imageDigest") == 0 ? "digest" : short_label(ch->name);
@@ -440,7 +441,7 @@ static int render_text(struct ecsrev_buf *out, const struct ecsrev_changes *chan
 
 static int put_json_str_or_null(struct ecsrev_buf *out, const char *s, struct ecsrev_error *err)
 {
-    return s != NULL ? ecsrev_diff__write_string(out, s, err) : ecsrev_buf_puts(out, "null", err);
+    return s != NULL ? ecsrev_canon__write_string(out, s, err) : ecsrev_buf_puts(out, "null", err);
 }
 
 static int put_side_json(struct ecsrev_buf *out, const struct ecsrev_revision *r,
@@ -479,7 +480,7 @@ static int put_changes_json(struct ecsrev_buf *out, const struct ecsrev_changes 
         const struct ecsrev_change *ch = &changes->items[i];
         if ((rc = ecsrev_buf_printf(out, err, "%s{\"category\":\"%s\",\"path\":", i > 0 ? "," : "",
                                     ch->category)) < 0 ||
-            (rc = ecsrev_diff__write_string(out, ch->path, err)) < 0 ||
+            (rc = ecsrev_canon__write_string(out, ch->path, err)) < 0 ||
             (rc = ecsrev_buf_printf(out, err, ",\"op\":\"%s\"", op_name(ch->op))) < 0) {
             break;
         }
@@ -504,8 +505,8 @@ static int render_json(struct ecsrev_buf *out, const struct ecsrev_changes *chan
     if ((rc = ecsrev_buf_printf(out, err, "{\"schema\":%d,\"from\":", ECSREV_DIFF_SCHEMA)) < 0 ||
         (rc = put_side_json(out, a, err)) < 0 || (rc = ecsrev_buf_puts(out, ",\"to\":", err)) < 0 ||
         (rc = put_side_json(out, b, err)) < 0 ||
-        (rc = ecsrev_buf_printf(out, err, ",\"identical\":%s,\"changes\":",
-                                changes->n == 0 ? "true" : "false")) < 0 ||
+        (rc = ecsrev_buf_printf(
+             out, err, ",\"identical\":%s,\"changes\":", changes->n == 0 ? "true" : "false")) < 0 ||
         (rc = put_changes_json(out, changes, err)) < 0) {
         return rc;
     }
@@ -611,8 +612,8 @@ static int render_markdown(struct ecsrev_buf *out, const struct ecsrev_changes *
 
 int ecsrev_diff_render(struct ecsrev_buf *out, enum ecsrev_diff_format format,
                        const struct ecsrev_changes *changes, const struct ecsrev_revision *a,
-                       const struct ecsrev_revision *b, const struct ecsrev_diff_render_options *opt,
-                       struct ecsrev_error *err)
+                       const struct ecsrev_revision *b,
+                       const struct ecsrev_diff_render_options *opt, struct ecsrev_error *err)
 {
     static const struct ecsrev_diff_render_options defaults = ECSREV_DIFF_RENDER_OPTIONS_INIT;
     if (opt == NULL) {
@@ -698,13 +699,13 @@ static int log_entry_json(struct ecsrev_buf *out, const struct ecsrev_diff_log_e
         (rc = ecsrev_buf_puts(out, ",\"previous\":", err)) < 0 ||
         (rc = put_json_str_or_null(out, e->prev != NULL ? e->prev->arn : NULL, err)) < 0 ||
         (rc = ecsrev_buf_printf(out, err, ",\"initial\":%s,\"configChanged\":%s,\"summary\":",
-                                e->prev == NULL ? "true" : "false",
-                                changed ? "true" : "false")) < 0) {
+                                e->prev == NULL ? "true" : "false", changed ? "true" : "false")) <
+            0) {
         return rc;
     }
     struct ecsrev_buf summary = ECSREV_BUF_INIT;
     if ((rc = put_log_summary(&summary, e, err)) == 0) {
-        rc = ecsrev_diff__write_string(out, summary.ptr != NULL ? summary.ptr : "", err);
+        rc = ecsrev_canon__write_string(out, summary.ptr != NULL ? summary.ptr : "", err);
     }
     ecsrev_buf_dispose(&summary);
     if (rc == 0 && e->with_changes) {

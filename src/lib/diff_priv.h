@@ -13,12 +13,12 @@
 
 #include <cjson/cJSON.h>
 
-/** Append @p item as canonical (RFC 8785) JSON. @return 0 or ECSREV_EINVAL */
+/**
+ * Append @p item, a value taken from a canonical document, as canonical
+ * (RFC 8785) JSON. Strings are written with ecsrev_canon__write_string().
+ * @return 0 or ECSREV_EINVAL
+ */
 ECSREV_MUST_CHECK int ecsrev_diff__write_value(struct ecsrev_buf *out, const cJSON *item,
                                                struct ecsrev_error *err);
-
-/** Append @p s (NUL-terminated UTF-8) as a JSON string literal, RFC 8785 escapes. */
-ECSREV_MUST_CHECK int ecsrev_diff__write_string(struct ecsrev_buf *out, const char *s,
-                                                struct ecsrev_error *err);
 
 #endif
