@@ -5,6 +5,8 @@
 #   2. gcc build with -Werror, all tests (unit, golden, cli)
 #   3. clang build with -Werror + AddressSanitizer/UndefinedBehaviorSanitizer
 #      (leak detection on), all tests again
+#   4. every libFuzzer target for a bounded time (ECSREV_FUZZ_SECONDS, default
+#      20 s each; the corpus replay already ran in steps 2 and 3)
 # Build trees go to build/ under the checkout. Exit status is non-zero if any
 # step fails.
 set -euo pipefail
@@ -25,4 +27,6 @@ run_suite gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DECSREV_SANITIZE=ON
+echo "== fuzz: ${ECSREV_FUZZ_SECONDS:-20} s per target" >&2
+bash scripts/fuzz.sh -t "${ECSREV_FUZZ_SECONDS:-20}" -b build/fuzz -j "$jobs"
 echo "all test suites passed" >&2
