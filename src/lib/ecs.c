@@ -12,6 +12,13 @@
  * quota of 500 tokens (5 per retry, 10 per retried timeout; success refunds
  * the job's cost, or 1 token when it needed no retry) limits retry storms.
  *
+ * Before a 2xx body is parsed, a linear scan bounds its shape (JSON values,
+ * members of one object): a 64 MiB answer of `[0,0,0,...]` would otherwise
+ * become a tree of 30 million nodes (gigabytes), and an object with millions
+ * of members would keep the duplicate-member check busy for hours. Real
+ * answers hold a few thousand values; an answer over the limits is an error
+ * that is not retried.
+ *
  * Retries never block other requests: a job waiting for its delay just is
  * not started yet, and transport waits are bounded by the earliest delay.
  *
@@ -40,6 +47,9 @@ enum {
     RETRY_COST_TIMEOUT = 10,
     CREDS_REFRESH_MARGIN_MS = 60000,
     MAX_ERROR_MESSAGE = 300,
+    MAX_JSON_VALUES = 500000, /* about 40 MB of cJSON nodes */
+    MAX_JSON_MEMBERS = 10000, /* members of one object */
+    MAX_SCAN_DEPTH = 64,      /* deeper nesting is rejected by the parser anyway */
 };
 
 struct ecsrev_ecs {
@@ -339,6 +349,60 @@ static int api_error(struct outcome *o, const struct ecsrev_ecs__job *j,
     return rc;
 }
 
+/*
+ * Bound the tree a JSON text would make: at most MAX_JSON_VALUES values and
+ * MAX_JSON_MEMBERS members in any object. Counts separators outside strings,
+ * so it is linear and allocates nothing; the text may still be invalid JSON.
+ */
+static int check_json_size(const char *s, size_t len, const struct ecsrev_ecs__job *j,
+                           struct ecsrev_error *err)
+{
+    size_t values = 1;
+    size_t members[MAX_SCAN_DEPTH];
+    bool is_object[MAX_SCAN_DEPTH];
+    size_t depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (ch == '\\') {
+                i++;
+            } else if (ch == '"') {
+                in_str = false;
+            }
+            continue;
+        }
+        if (ch == '"') {
+            in_str = true;
+        } else if (ch == '{' || ch == '[') {
+            if (depth < MAX_SCAN_DEPTH) {
+                members[depth] = 1;
+                is_object[depth] = ch == '{';
+            }
+            depth++;
+        } else if ((ch == '}' || ch == ']') && depth > 0) {
+            depth--;
+        } else if (ch == ',') {
+            values++;
+            if (depth > 0 && depth <= MAX_SCAN_DEPTH && is_object[depth - 1] &&
+                ++members[depth - 1] > MAX_JSON_MEMBERS) {
+                return ecsrev_error_set(err, ECSREV_EPARSE,
+                                        "%s: response too complex: an object with more than %d "
+                                        "members",
+                                        j->op, MAX_JSON_MEMBERS);
+            }
+        } else if (ch == ':') {
+            values++;
+        }
+        if (values > MAX_JSON_VALUES) {
+            return ecsrev_error_set(err, ECSREV_EPARSE,
+                                    "%s: response too complex: more than %d JSON values", j->op,
+                                    MAX_JSON_VALUES);
+        }
+    }
+    return 0;
+}
+
 /* Classify a completion: 0 with o->json, or an error with o->retryable. */
 static int classify(struct outcome *o, const struct ecsrev_ecs__job *j,
                     const struct ecsrev_http_completion *comp, struct ecsrev_error *err)
@@ -358,6 +422,11 @@ static int classify(struct outcome *o, const struct ecsrev_ecs__job *j,
     struct ecsrev_error perr = ECSREV_ERROR_INIT;
     cJSON *doc = NULL;
     const char *body = comp->resp.body.ptr != NULL ? comp->resp.body.ptr : "";
+    int rc = check_json_size(body, comp->resp.body.len, j, err);
+    if (rc < 0) {
+        o->log_error = ecsrev_xstrdup("response too complex");
+        return rc;
+    }
     if (ecsrev_json__parse(&doc, body, comp->resp.body.len, &perr) < 0 || !cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
         o->retryable = true;

@@ -15,6 +15,13 @@
  *
  * Limits: responses are capped by the transport; ARN sets grow with the
  * number of deployments (a few bytes per ARN).
+ *
+ * Hostile answers (docs/FETCH.md, "Hostile answers"): a listing whose
+ * nextToken repeats a token already used for the same listing stops the
+ * fetch (it would loop forever); a deployment or revision that is not what
+ * was asked for never reaches the store: it becomes a failure of its ARN
+ * (INVALID, CONFLICT, UNEXPECTED or NOT_RETURNED) and the rest of the batch
+ * is kept.
  */
 #include <ecsrev/ecs.h>
 
@@ -123,6 +130,10 @@ struct slot {
     struct failv fails;
 };
 
+/* Largest revision accepted from the API (real ones are a few KiB). */
+#define MAX_REVISION_BYTES ((size_t)1024 * 1024)
+#define MAX_ARN_LEN 2048
+
 struct fetch {
     struct ecsrev_ecs *c;
     const struct ecsrev_fetch_spec *spec;
@@ -132,6 +143,7 @@ struct fetch {
     struct strv deployments; /* deployment ARNs */
     struct strv revisions;   /* revision ARNs referenced */
     struct strv want;        /* revision ARNs to fetch, sorted */
+    struct strv *tokens;     /* per service: the nextTokens its listing used */
     size_t dep_queued;       /* deployments[0, dep_queued) are queued for describing */
     struct failv dep_fails;
     struct slot *slots;
@@ -263,7 +275,27 @@ static char *describe_body(const char *member, char *const *arns, size_t n)
 struct list_services_ctx {
     struct strv *out;
     const char *cluster;
+    struct strv tokens; /* nextTokens used so far */
 };
+
+/*
+ * Remember @p token for one listing; an error when it was used before: the
+ * endpoint is sending the listing round in circles.
+ */
+static int new_token(struct strv *seen, const char *token, const struct ecsrev_ecs__job *j,
+                     struct ecsrev_error *err)
+{
+    for (size_t i = 0; i < seen->n; i++) {
+        if (strcmp(seen->v[i], token) == 0) {
+            return ecsrev_error_set(err, ECSREV_EINVAL,
+                                    "%s: malformed response: nextToken repeats a token already "
+                                    "used (the listing would never end)",
+                                    j->op);
+        }
+    }
+    strv_push(seen, token);
+    return 0;
+}
 
 static int services_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
                          const cJSON *resp, const char *raw, size_t raw_len,
@@ -283,7 +315,7 @@ static int services_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__jo
         strv_push(ctx->out, e->valuestring);
     }
     const char *token = get_string(resp, "nextToken");
-    if (rc == 0 && token != NULL) {
+    if (rc == 0 && token != NULL && (rc = new_token(&ctx->tokens, token, j, err)) == 0) {
         ecsrev_ecs__exec_add(x, j->op, list_services_body(ctx->cluster, token), 0);
     }
     return rc;
@@ -292,12 +324,13 @@ static int services_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__jo
 static int list_services(struct strv *out, struct ecsrev_ecs *c, const char *cluster,
                          struct ecsrev_error *err)
 {
-    struct list_services_ctx ctx = {out, cluster};
+    struct list_services_ctx ctx = {out, cluster, {NULL, 0, 0}};
     struct ecsrev_ecs__exec x;
     ecsrev_ecs__exec_init(&x, c, services_done, &ctx);
     ecsrev_ecs__exec_add(&x, "ListServices", list_services_body(cluster, NULL), 0);
     int rc = ecsrev_ecs__exec_run(&x, err);
     ecsrev_ecs__exec_dispose(&x);
+    strv_dispose(&ctx.tokens);
     return rc;
 }
 
@@ -324,6 +357,8 @@ int ecsrev_ecs_list_services(char ***out, size_t *n, struct ecsrev_ecs *c, const
  * pages arrive, so describing overlaps the (sequential) paging. The revision ARNs they yield are
  * only used once all are known (sorted and deduplicated), so timing changes nothing stored.
  */
+
+static bool is_revision_arn(const char *s);
 
 static const char s_op_list[] = "ListServiceDeployments";
 static const char s_op_describe[] = "DescribeServiceDeployments";
@@ -362,6 +397,9 @@ static int list_page_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__j
     }
     const char *token = get_string(resp, "nextToken");
     if (token != NULL) {
+        if ((rc = new_token(&f->tokens[j->tag], token, j, err)) < 0) {
+            return rc;
+        }
         const char *service = f->services.v[j->tag];
         ecsrev_ecs__exec_add(x, s_op_list, list_deployments_body(f, service, token), j->tag);
     } else {
@@ -372,45 +410,139 @@ static int list_page_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__j
     return 0;
 }
 
-static void push_revision_ref(struct fetch *f, const cJSON *summary)
+static bool present(const cJSON *v)
 {
-    const char *arn = cJSON_IsObject(summary) ? get_string(summary, "arn") : NULL;
-    if (arn != NULL) {
-        strv_push(&f->revisions, arn);
-    }
+    return v != NULL && !cJSON_IsNull(v);
 }
 
+/* The revision ARN in member @p name of @p o, or NULL when it holds none. */
+static const char *ref_arn(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && is_revision_arn(v->valuestring) ? v->valuestring : NULL;
+}
+
+/*
+ * Check the revision references of deployment @p d; NULL when they are
+ * well-formed (then, with @p f, they are added to the revisions to fetch).
+ */
+static const char *deployment_refs(struct fetch *f, const cJSON *d)
+{
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(d, "sourceServiceRevisions");
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(d, "targetServiceRevision");
+    const cJSON *rb = cJSON_GetObjectItemCaseSensitive(d, "rollback");
+    const cJSON *s = NULL;
+    if (present(src) && !cJSON_IsArray(src)) {
+        return "sourceServiceRevisions: not an array";
+    }
+    const cJSON *sources = present(src) ? src : NULL;
+    cJSON_ArrayForEach(s, sources)
+    {
+        if (!cJSON_IsObject(s) || ref_arn(s, "arn") == NULL) {
+            return "sourceServiceRevisions: an entry without a service revision ARN";
+        }
+    }
+    if (present(target) && (!cJSON_IsObject(target) || ref_arn(target, "arn") == NULL)) {
+        return "targetServiceRevision: no service revision ARN";
+    }
+    if (present(rb) && !cJSON_IsObject(rb)) {
+        return "rollback: not an object";
+    }
+    const cJSON *rb_ref =
+        present(rb) ? cJSON_GetObjectItemCaseSensitive(rb, "serviceRevisionArn") : NULL;
+    if (present(rb_ref) && ref_arn(rb, "serviceRevisionArn") == NULL) {
+        return "rollback.serviceRevisionArn: not a service revision ARN";
+    }
+    if (f == NULL) {
+        return NULL;
+    }
+    cJSON_ArrayForEach(s, sources)
+    {
+        strv_push(&f->revisions, get_string(s, "arn"));
+    }
+    if (present(target)) {
+        strv_push(&f->revisions, get_string(target, "arn"));
+    }
+    if (present(rb_ref)) {
+        strv_push(&f->revisions, rb_ref->valuestring);
+    }
+    return NULL;
+}
+
+static bool failv_has(const struct failv *fv, const char *arn)
+{
+    for (size_t i = 0; i < fv->n; i++) {
+        if (strcmp(fv->v[i].arn, arn) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * One DescribeServiceDeployments answer. A deployment whose revision
+ * references are malformed is INVALID (its references are not used); one
+ * that was not asked for is UNEXPECTED; an asked-for one that is neither in
+ * serviceDeployments nor in failures is NOT_RETURNED. Entries without a
+ * serviceDeploymentArn cannot be matched and are ignored.
+ */
 static int describe_done(const struct ecsrev_ecs__job *j, const cJSON *resp, struct fetch *f,
                          struct ecsrev_error *err)
 {
+    char *const *asked = f->deployments.v + j->tag;
+    size_t n_asked = f->dep_queued - j->tag;
+    n_asked = n_asked > ECSREV_ECS_BATCH_MAX ? ECSREV_ECS_BATCH_MAX : n_asked;
+    bool seen[ECSREV_ECS_BATCH_MAX] = {false};
     const cJSON *arr = NULL;
+    size_t first_fail = f->dep_fails.n;
     int rc = get_array(&arr, resp, "serviceDeployments", j, err);
-    const cJSON *d = NULL;
-    cJSON_ArrayForEach(d, arr)
-    {
-        if (!cJSON_IsObject(d)) {
-            return malformed(j, "serviceDeployments", "holds a non-object", err);
-        }
-        const cJSON *sources = NULL;
-        if ((rc = get_array(&sources, d, "sourceServiceRevisions", j, err)) < 0) {
-            return rc;
-        }
-        const cJSON *s = NULL;
-        cJSON_ArrayForEach(s, sources)
-        {
-            push_revision_ref(f, s);
-        }
-        push_revision_ref(f, cJSON_GetObjectItemCaseSensitive(d, "targetServiceRevision"));
-        const cJSON *rb = cJSON_GetObjectItemCaseSensitive(d, "rollback");
-        const char *rb_arn = cJSON_IsObject(rb) ? get_string(rb, "serviceRevisionArn") : NULL;
-        if (rb_arn != NULL) {
-            strv_push(&f->revisions, rb_arn);
-        }
-    }
     if (rc == 0) {
         rc = push_failures(&f->dep_fails, resp, j, err);
     }
-    return rc;
+    if (rc < 0) {
+        return rc;
+    }
+    const cJSON *d = NULL;
+    cJSON_ArrayForEach(d, arr)
+    {
+        const char *arn = cJSON_IsObject(d) ? get_string(d, "serviceDeploymentArn") : NULL;
+        if (arn == NULL) {
+            continue;
+        }
+        size_t k = 0;
+        while (k < n_asked && strcmp(asked[k], arn) != 0) {
+            k++;
+        }
+        if (k == n_asked) {
+            if (!failv_has(&f->dep_fails, arn)) {
+                failv_push(&f->dep_fails, arn, "UNEXPECTED",
+                           "DescribeServiceDeployments returned it but it was not requested; "
+                           "ignored");
+            }
+            continue;
+        }
+        if (seen[k]) {
+            continue; /* a second copy: the first one counts */
+        }
+        seen[k] = true;
+        const char *problem = deployment_refs(NULL, d);
+        if (problem != NULL) {
+            failv_push(&f->dep_fails, arn, "INVALID", problem);
+        } else {
+            (void)deployment_refs(f, d);
+        }
+    }
+    for (size_t k = 0; k < n_asked; k++) {
+        bool failed = false;
+        for (size_t i = first_fail; i < f->dep_fails.n && !failed; i++) {
+            failed = strcmp(f->dep_fails.v[i].arn, asked[k]) == 0;
+        }
+        if (!seen[k] && !failed) {
+            failv_push(&f->dep_fails, asked[k], "NOT_RETURNED",
+                       "DescribeServiceDeployments: neither in serviceDeployments nor in failures");
+        }
+    }
+    return 0;
 }
 
 static int deployments_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__job *j,
@@ -450,6 +582,7 @@ static int deliver_deployment_failures(struct fetch *f, struct ecsrev_error *err
 static int list_and_describe_deployments(struct fetch *f, struct ecsrev_error *err)
 {
     struct ecsrev_ecs__exec x;
+    f->tokens = ecsrev_xcalloc(f->services.n + 1, sizeof(*f->tokens));
     ecsrev_ecs__exec_init(&x, f->c, deployments_done, f);
     for (size_t i = 0; i < f->services.n; i++) {
         ecsrev_ecs__exec_add(&x, s_op_list, list_deployments_body(f, f->services.v[i], NULL), i);
@@ -491,12 +624,99 @@ static bool slot_has(const struct slot *s, const char *arn)
     return false;
 }
 
-/* Normalize one returned revision into the slot, or record why it failed. */
+/* Roughly the length of the JSON text of @p v; stops counting past @p limit. */
+static size_t json_size(const cJSON *v, size_t limit)
+{
+    size_t n = (v->string != NULL ? strlen(v->string) + 4 : 0) +
+               (cJSON_IsString(v) ? strlen(v->valuestring) + 2 : 8);
+    for (const cJSON *c = v->child; c != NULL && n <= limit; c = c->next) {
+        n += json_size(c, limit);
+    }
+    return n;
+}
+
+/* Whether @p s is @p prefix followed by exactly @p rest (of length @p rest_len). */
+static bool is_concat(const char *s, const char *prefix, size_t prefix_len, const char *rest,
+                      size_t rest_len)
+{
+    return s != NULL && strlen(s) == prefix_len + rest_len && memcmp(s, prefix, prefix_len) == 0 &&
+           memcmp(s + prefix_len, rest, rest_len) == 0;
+}
+
+/*
+ * NULL when serviceArn and clusterArn of @p r name the service and cluster
+ * of its ARN (arn:P:ecs:R:A:service-revision/CLUSTER/SERVICE/ID; the service
+ * ARN may be the long form .../service/CLUSTER/SERVICE or the old short
+ * form .../service/SERVICE), else what is wrong. The ARN was validated by
+ * the normalizer.
+ */
+static const char *identity_problem(const struct ecsrev_revision *r)
+{
+    const char *res = strstr(r->arn, ":service-revision/");
+    const char *cluster = res + strlen(":service-revision/");
+    const char *service = strchr(cluster, '/') + 1;
+    size_t cluster_len = (size_t)(service - 1 - cluster);
+    size_t service_len = (size_t)(strchr(service, '/') - service);
+    size_t head = (size_t)(res - r->arn); /* "arn:P:ecs:R:A" */
+    char prefix[MAX_ARN_LEN + 32];
+    if (head + 16 >= sizeof(prefix)) {
+        return "serviceRevisionArn too long";
+    }
+    (void)snprintf(prefix, sizeof(prefix), "%.*s:service/", (int)head, r->arn);
+    size_t plen = strlen(prefix);
+    if (!is_concat(r->service_arn, prefix, plen, cluster, cluster_len + 1 + service_len) &&
+        !is_concat(r->service_arn, prefix, plen, service, service_len)) {
+        return "serviceArn names another service than serviceRevisionArn";
+    }
+    (void)snprintf(prefix, sizeof(prefix), "%.*s:cluster/", (int)head, r->arn);
+    if (!is_concat(r->cluster_arn, prefix, strlen(prefix), cluster, cluster_len)) {
+        return "clusterArn names another cluster than serviceRevisionArn";
+    }
+    return NULL;
+}
+
+static void slot_drop_revision(struct slot *s, size_t i)
+{
+    ecsrev_revision_dispose(&s->revs[i]);
+    memmove(&s->revs[i], &s->revs[i + 1], (s->n_revs - i - 1) * sizeof(*s->revs));
+    s->n_revs--;
+}
+
+/*
+ * Normalize one returned revision into the slot, or record why it failed:
+ * INVALID (fails validation, over MAX_REVISION_BYTES, serviceArn/clusterArn
+ * of another service), UNEXPECTED (not requested), CONFLICT (returned twice
+ * with different content: neither copy is kept). An identical second copy
+ * is ignored; entries without a serviceRevisionArn are ignored (the
+ * requested ARNs they may stand for end up NOT_RETURNED).
+ */
 static void add_revision(struct slot *s, const cJSON *rev, char *const *arns, size_t n)
 {
     const char *arn = cJSON_IsObject(rev) ? get_string(rev, "serviceRevisionArn") : NULL;
-    if (arn == NULL || !requested(arns, n, arn) || slot_has(s, arn)) {
-        return; /* not asked for, or a duplicate: ignored (missing ones show as NOT_RETURNED) */
+    if (arn == NULL) {
+        return;
+    }
+    size_t dup = 0;
+    while (dup < s->n_revs && strcmp(s->revs[dup].arn, arn) != 0) {
+        dup++;
+    }
+    bool failed = failv_has(&s->fails, arn);
+    if (!requested(arns, n, arn)) {
+        if (!failed) {
+            failv_push(&s->fails, arn, "UNEXPECTED",
+                       "DescribeServiceRevisions returned it but it was not requested; not stored");
+        }
+        return;
+    }
+    if (failed) {
+        return; /* already in failures, INVALID or CONFLICT: stays a failure */
+    }
+    if (json_size(rev, MAX_REVISION_BYTES) > MAX_REVISION_BYTES) {
+        if (dup < s->n_revs) {
+            slot_drop_revision(s, dup);
+        }
+        failv_push(&s->fails, arn, "INVALID", "revision larger than 1 MiB");
+        return;
     }
     char *text = cJSON_PrintUnformatted(rev);
     if (text == NULL) {
@@ -505,17 +725,35 @@ static void add_revision(struct slot *s, const cJSON *rev, char *const *arns, si
     struct ecsrev_error nerr = ECSREV_ERROR_INIT;
     struct ecsrev_revision r;
     memset(&r, 0, sizeof(r));
+    const char *problem = NULL;
     if (ecsrev_revision_normalize(&r, text, strlen(text), ECSREV_NORMALIZE_REQUIRE_IDENTITY,
                                   &nerr) < 0) {
-        failv_push(&s->fails, arn, "INVALID", nerr.msg);
+        problem = nerr.msg;
     } else if (strcmp(r.arn, arn) != 0) {
-        failv_push(&s->fails, arn, "INVALID", "serviceRevisionArn changed by normalization");
-        ecsrev_revision_dispose(&r);
+        problem = "serviceRevisionArn changed by normalization";
     } else {
-        s->revs = ecsrev_xrealloc(s->revs, (s->n_revs + 1) * sizeof(*s->revs));
-        s->revs[s->n_revs++] = r;
+        problem = identity_problem(&r);
     }
     cJSON_free(text);
+    if (dup < s->n_revs) {
+        bool same = problem == NULL &&
+                    memcmp(r.content_hash, s->revs[dup].content_hash, sizeof(r.content_hash)) == 0;
+        ecsrev_revision_dispose(&r);
+        if (!same) {
+            slot_drop_revision(s, dup);
+            failv_push(&s->fails, arn, "CONFLICT",
+                       "DescribeServiceRevisions returned it twice with different content; "
+                       "neither copy stored");
+        }
+        return;
+    }
+    if (problem != NULL) {
+        failv_push(&s->fails, arn, "INVALID", problem);
+        ecsrev_revision_dispose(&r);
+        return;
+    }
+    s->revs = ecsrev_xrealloc(s->revs, (s->n_revs + 1) * sizeof(*s->revs));
+    s->revs[s->n_revs++] = r;
 }
 
 static void slot_dispose(struct slot *s)
@@ -580,7 +818,7 @@ static int revisions_done(struct ecsrev_ecs__exec *x, const struct ecsrev_ecs__j
     for (size_t i = 0; i < n; i++) {
         if (!slot_has(s, arns[i])) {
             failv_push(&s->fails, arns[i], "NOT_RETURNED",
-                       "neither in serviceRevisions nor in failures");
+                       "DescribeServiceRevisions: neither in serviceRevisions nor in failures");
         }
     }
     if (s->n_revs > 1) {
@@ -644,7 +882,7 @@ static int describe_revisions(struct fetch *f, struct ecsrev_error *err)
 static bool is_revision_arn(const char *s)
 {
     return strncmp(s, "arn:", 4) == 0 && strstr(s, ":service-revision/") != NULL &&
-           strpbrk(s, " \t\r\n") == NULL;
+           strpbrk(s, " \t\r\n") == NULL && strlen(s) <= MAX_ARN_LEN;
 }
 
 static int check_spec(const struct ecsrev_fetch_spec *spec, struct ecsrev_error *err)
@@ -665,6 +903,10 @@ static int check_spec(const struct ecsrev_fetch_spec *spec, struct ecsrev_error 
 
 static void fetch_dispose(struct fetch *f)
 {
+    for (size_t i = 0; f->tokens != NULL && i < f->services.n; i++) {
+        strv_dispose(&f->tokens[i]);
+    }
+    free(f->tokens);
     strv_dispose(&f->services);
     strv_dispose(&f->deployments);
     strv_dispose(&f->revisions);

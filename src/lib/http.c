@@ -11,8 +11,12 @@
  * read timeout (no byte sent or received for read_timeout once connected
  * aborts; see on_progress) plus an overall cap of connect + 3 x read
  * timeout, response bodies capped at max_body and header blocks at
- * ECSREV_HTTP_MAX_HEADERS. Proxy variables from
- * the environment are honoured by libcurl itself, as curl(1) does.
+ * ECSREV_HTTP_MAX_HEADERS. max_body also caps the bodies of all requests
+ * in flight together, so memory does not grow with the number of parallel
+ * requests (a hostile endpoint streaming endless bodies to 8 requests would
+ * otherwise hold 8 x max_body). A Content-Length over the cap fails at once.
+ * Proxy variables from the environment are honoured by libcurl itself, as
+ * curl(1) does.
  *
  * Invariant: every easy handle added to the multi handle has a struct
  * transfer as CURLOPT_PRIVATE and is on the transport's list until it is
@@ -35,7 +39,9 @@ struct transfer {
     CURL *easy;
     struct curl_slist *headers;
     uint64_t id;
-    bool body_too_large;
+    bool body_too_large;    /* this body alone went over max_body */
+    bool bodies_too_large;  /* the bodies in flight together went over max_body */
+    bool headers_too_large; /* header block over ECSREV_HTTP_MAX_HEADERS */
     bool read_timed_out;
     curl_off_t last_ul, last_dl; /* byte counts at the last progress call */
     curl_off_t last_activity_us; /* transfer time of the last byte moved */
@@ -103,13 +109,29 @@ char *ecsrev_http_response_header(const struct ecsrev_http_response *r, const ch
 
 /* ---- libcurl callbacks ---- */
 
+/* Bytes of response bodies held by the transfers in flight. */
+static size_t bodies_in_flight(const struct curl_transport *t)
+{
+    size_t sum = 0;
+    for (const struct transfer *x = t->list; x != NULL; x = x->next) {
+        sum += x->resp.body.len;
+    }
+    return sum;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     struct transfer *x = userdata;
     size_t n = size * nmemb;
-    if (ecsrev_buf_append(&x->resp.body, data, n, NULL) < 0) {
+    size_t cap = x->owner->opts.max_body;
+    if (n > cap - x->resp.body.len) {
         x->body_too_large = true;
         return 0; /* makes libcurl fail the transfer with CURLE_WRITE_ERROR */
+    }
+    if (n > cap - bodies_in_flight(x->owner) ||
+        ecsrev_buf_append(&x->resp.body, data, n, NULL) < 0) {
+        x->bodies_too_large = true;
+        return 0;
     }
     return n;
 }
@@ -124,6 +146,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
     }
     if (ecsrev_buf_append(&x->resp.headers, data, n, NULL) < 0) {
+        x->headers_too_large = true;
         return 0;
     }
     return n;
@@ -267,6 +290,7 @@ static int set_options(struct curl_transport *t, struct transfer *x,
     SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
     SETOPT(CURLOPT_XFERINFODATA, (void *)x);
     SETOPT(CURLOPT_TIMEOUT_MS, (long)total_ms);
+    SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body); /* a bigger Content-Length */
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(CURLOPT_USERAGENT, t->user_agent);
     SETOPT(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -367,9 +391,28 @@ static void fill_completion(struct ecsrev_http_completion *out, struct transfer 
     if (c == CURLE_OK) {
         return;
     }
-    if (x->body_too_large) {
-        out->rc = ecsrev_error_set(&out->err, ECSREV_EHTTP, "%s: response body exceeds %zu bytes",
-                                   url != NULL ? url : "?", out->resp.body.max);
+    char cap[32];
+    size_t max_body = x->owner->opts.max_body;
+    if (max_body % ((size_t)1 << 20) == 0) {
+        (void)snprintf(cap, sizeof(cap), "%zu MiB", max_body >> 20);
+    } else {
+        (void)snprintf(cap, sizeof(cap), "%zu bytes", max_body);
+    }
+    if (x->body_too_large || c == CURLE_FILESIZE_EXCEEDED) {
+        out->rc = ecsrev_error_set(&out->err, ECSREV_EHTTP, "%s: response larger than %s",
+                                   url != NULL ? url : "?", cap);
+        return;
+    }
+    if (x->bodies_too_large) {
+        out->rc = ecsrev_error_set(&out->err, ECSREV_EHTTP,
+                                   "%s: responses in flight larger than %s together",
+                                   url != NULL ? url : "?", cap);
+        return;
+    }
+    if (x->headers_too_large) {
+        out->rc =
+            ecsrev_error_set(&out->err, ECSREV_EHTTP, "%s: response headers larger than %zu KiB",
+                             url != NULL ? url : "?", ECSREV_HTTP_MAX_HEADERS >> 10);
         return;
     }
     if (x->read_timed_out) {

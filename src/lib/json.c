@@ -157,16 +157,53 @@ static int check_depth(const char *data, size_t len, bool *open, struct ecsrev_e
     return 0;
 }
 
-static int check_duplicates(const cJSON *item, struct ecsrev_error *err)
+static int cmp_names(const void *a, const void *b)
 {
-    for (const cJSON *c = item->child; c != NULL; c = c->next) {
-        if (cJSON_IsObject(item)) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Duplicate member names of one object: pairwise when small, sorted when large. */
+static const char *duplicate_member(const cJSON *obj)
+{
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        n++;
+    }
+    if (n <= 16) {
+        for (const cJSON *c = obj->child; c != NULL; c = c->next) {
             for (const cJSON *d = c->next; d != NULL; d = d->next) {
                 if (strcmp(c->string, d->string) == 0) {
-                    return ecsrev_error_set(err, ECSREV_EPARSE, "duplicate member '%s'", c->string);
+                    return c->string;
                 }
             }
         }
+        return NULL;
+    }
+    const char **names = ecsrev_xmalloc(n * sizeof(*names));
+    size_t i = 0;
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        names[i++] = c->string;
+    }
+    qsort(names, n, sizeof(*names), cmp_names);
+    const char *dup = NULL;
+    for (i = 1; i < n && dup == NULL; i++) {
+        if (strcmp(names[i - 1], names[i]) == 0) {
+            dup = names[i];
+        }
+    }
+    free(names);
+    return dup;
+}
+
+static int check_duplicates(const cJSON *item, struct ecsrev_error *err)
+{
+    if (cJSON_IsObject(item)) {
+        const char *dup = duplicate_member(item);
+        if (dup != NULL) {
+            return ecsrev_error_set(err, ECSREV_EPARSE, "duplicate member '%s'", dup);
+        }
+    }
+    for (const cJSON *c = item->child; c != NULL; c = c->next) {
         int rc = check_duplicates(c, err);
         if (rc < 0) {
             return rc;

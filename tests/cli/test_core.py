@@ -242,6 +242,14 @@ class CanonTest(CliTest):
         r = self.fails(2, "canon", "-", stdin='{"a": }')
         self.assertIn("<stdin>", r.err)
 
+    def test_duplicate_member_in_a_large_object(self):
+        # large objects take the sorted path of the duplicate check (linear-log, not quadratic)
+        members = ",".join('"k%d":%d' % (i, i) for i in range(50000))
+        r = self.fails(2, "canon", "-", stdin="{" + members + ',"k49999":0}')
+        self.assertIn("duplicate member 'k49999'", r.err)
+        r = self.ok("canon", "-", stdin="{" + members + "}")
+        self.assertTrue(r.out.startswith('{"k0":0,"k1":1,"k10":10'))
+
 
 class UsageTest(CliTest):
     def test_help_and_version(self):

@@ -583,8 +583,16 @@ def verify_sigv4(method, target, headers, body, creds, region, now, max_skew,
 # Shared state: world, credentials, faults, stats
 # --------------------------------------------------------------------------
 
-FAULT_TYPES = ("throttle", "error", "http", "malformed", "drop", "delay", "hang")
-MALFORMED_VARIANTS = ("html", "truncated", "garbage", "empty", "cut")
+FAULT_TYPES = ("throttle", "error", "http", "malformed", "drop", "delay", "hang",
+               "trickle", "shape")
+MALFORMED_VARIANTS = ("html", "truncated", "garbage", "empty", "cut", "binary", "huge",
+                      "hugeLength", "hugeHeaders", "cutReset", "hugeArray",
+                      "hugeRevision")
+SHAPE_VARIANTS = ("notArray", "elementNotObject", "wrongTypes", "missingArns",
+                  "missingRevisionArns", "loopToken", "duplicate", "conflict", "wrongArn",
+                  "foreignService", "extraRevision")
+HUGE_DEFAULT = 300 * 1000 * 1000
+HUGE_ARRAY_DEFAULT = 60 * 1000 * 1000
 
 
 def check_fault(rule, where="fault"):
@@ -611,13 +619,33 @@ def check_fault(rule, where="fault"):
         if variant not in MALFORMED_VARIANTS:
             raise ScenarioError(f"{where}: malformed variant must be one of "
                                 f"{', '.join(MALFORMED_VARIANTS)}")
+        size = rule.setdefault("size", HUGE_ARRAY_DEFAULT if variant == "hugeArray"
+                               else HUGE_DEFAULT)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ScenarioError(f"{where}: size must be an integer >= 1")
     if ftype == "drop":
         if rule.setdefault("variant", "close") not in ("close", "reset"):
             raise ScenarioError(f"{where}: drop variant must be close or reset")
-    if ftype in ("delay", "hang"):
+    if ftype in ("delay", "hang", "trickle"):
         delay = rule.setdefault("delayMs", 1000 if ftype == "delay" else 600000)
         if not isinstance(delay, (int, float)) or delay < 0:
             raise ScenarioError(f"{where}: delayMs must be a number >= 0")
+    if ftype == "trickle":
+        interval = rule.setdefault("intervalMs", 500)
+        if not isinstance(interval, (int, float)) or interval <= 0:
+            raise ScenarioError(f"{where}: intervalMs must be a number > 0")
+    if ftype == "shape":
+        variants = rule.get("variant")
+        variants = variants if isinstance(variants, list) and variants else [variants]
+        if any(v not in SHAPE_VARIANTS for v in variants):
+            raise ScenarioError(f"{where}: shape variant must be one of "
+                                f"{', '.join(SHAPE_VARIANTS)} (or a list of them)")
+        index = rule.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)
+                                  or index < 0):
+            raise ScenarioError(f"{where}: index must be an integer >= 0")
+        if not isinstance(rule.get("member", ""), str):
+            raise ScenarioError(f"{where}: member must be a string")
     return rule
 
 
@@ -878,8 +906,123 @@ HANDLERS = {
 
 
 # --------------------------------------------------------------------------
+# Hostile answers: a real answer bent into a wrong shape ("shape" faults)
+# --------------------------------------------------------------------------
+
+MAIN_LIST = {
+    "ListServices": "serviceArns",
+    "ListServiceDeployments": "serviceDeployments",
+    "DescribeServiceDeployments": "serviceDeployments",
+    "DescribeServiceRevisions": "serviceRevisions",
+}
+OWN_ARN = {
+    "ListServiceDeployments": "serviceDeploymentArn",
+    "DescribeServiceDeployments": "serviceDeploymentArn",
+    "DescribeServiceRevisions": "serviceRevisionArn",
+}
+LOOP_TOKEN = "LOOP-the-same-token-every-time"
+
+
+def _revision_of(arn, service, rev_id):
+    """The revision ARN @arn moved to another service and/or id."""
+    head, _, rest = arn.partition(":service-revision/")
+    cluster = rest.split("/")[0] if rest else "default"
+    return f"{head}:service-revision/{cluster}/{service}/{rev_id}", \
+        f"{head}:service/{cluster}/{service}"
+
+
+def reshape(result, fault, op):
+    """A deep copy of the real answer @result, bent as fault["variant"] says
+    (one variant, or a list applied in order)."""
+    out = result
+    variants = fault["variant"]
+    for variant in variants if isinstance(variants, list) else [variants]:
+        out = reshape_one(out, dict(fault, variant=variant), op)
+    return out
+
+
+def reshape_one(result, fault, op):
+    """A deep copy of the real answer @result, bent as fault["variant"] says.
+
+    The changed element is the main list's element `index` (default 0); the
+    missing* variants change every element unless `index` is given. Variants
+    that need an element do nothing when the list is empty.
+    """
+    out = json.loads(json.dumps(result))
+    variant = fault["variant"]
+    main = MAIN_LIST.get(op, "serviceRevisions")
+    member = fault.get("member") or main
+    items = out.get(main) if isinstance(out.get(main), list) else []
+    index = fault.get("index")
+    pick = items[index] if index is not None and index < len(items) else (
+        items[0] if index is None and items else None)
+    own = OWN_ARN.get(op)
+    if variant == "notArray":
+        value = out.get(member, [])
+        out[member] = {"0": value[0]} if isinstance(value, list) and value else {"items": value}
+    elif variant == "elementNotObject":
+        out[member] = [json.dumps(e) if isinstance(e, (dict, list)) else 12345
+                       for e in (out.get(member) or [])]
+    elif variant == "wrongTypes" and pick is not None:
+        if op == "DescribeServiceRevisions":
+            pick.update({"containerImages": "nginx:latest", "loadBalancers": 42,
+                         "createdAt": "yesterday"})
+        elif op == "DescribeServiceDeployments":
+            pick.update({"sourceServiceRevisions": "none", "targetServiceRevision": 42})
+        elif op == "ListServiceDeployments":
+            pick["serviceDeploymentArn"] = 42
+        else:
+            items[items.index(pick)] = 42
+    elif variant in ("missingArns", "missingRevisionArns"):
+        chosen = [pick] if index is not None and pick is not None else items
+        for elem in chosen:
+            if not isinstance(elem, dict):
+                continue
+            if variant == "missingArns" and own:
+                elem.pop(own, None)
+            elif variant == "missingRevisionArns":
+                for summary in ([elem.get("targetServiceRevision")] +
+                                list(elem.get("sourceServiceRevisions") or [])):
+                    if isinstance(summary, dict):
+                        summary.pop("arn", None)
+    elif variant == "loopToken":
+        out["nextToken"] = LOOP_TOKEN
+    elif isinstance(pick, dict) and isinstance(pick.get("serviceRevisionArn"), str):
+        arn = pick["serviceRevisionArn"]
+        rev_id = arn.rsplit("/", 1)[-1]
+        service = arn.split("/")[-2]
+        if variant == "duplicate":
+            items.insert(items.index(pick) + 1, json.loads(json.dumps(pick)))
+        elif variant == "conflict":
+            other = json.loads(json.dumps(pick))
+            other["taskDefinition"] = (str(pick.get("taskDefinition", "task-definition/x:1"))
+                                       .rsplit(":", 1)[0] + ":999")
+            items.insert(items.index(pick) + 1, other)
+        elif variant == "wrongArn":
+            pick["serviceRevisionArn"], _ = _revision_of(
+                arn, service, stable_digits("wrong/" + arn))
+        elif variant == "foreignService":
+            _, pick["serviceArn"] = _revision_of(arn, "intruder", rev_id)
+        elif variant == "extraRevision":
+            other = json.loads(json.dumps(pick))
+            other["serviceRevisionArn"], other["serviceArn"] = _revision_of(
+                arn, "intruder", stable_digits("extra/" + arn))
+            items.append(other)
+    return out
+
+
+# --------------------------------------------------------------------------
 # HTTP
 # --------------------------------------------------------------------------
+
+def binary_noise(size):
+    """Deterministic high-entropy bytes (NULs, invalid UTF-8, anything)."""
+    out, seed = [], b"fake-ecs-binary"
+    while sum(len(b) for b in out) < size:
+        seed = hashlib.sha256(seed).digest()
+        out.append(seed)
+    return b"".join(out)[:size]
+
 
 def error_body(error_type, message):
     return json.dumps({"__type": error_type, "message": message}).encode()
@@ -1064,9 +1207,12 @@ class Handler(BaseHTTPRequestHandler):
                 bump(STATE.fault_counts, label)
         if latency:
             time.sleep(latency / 1000.0)
+        shape = None
         if fault:
             entry["fault"] = fault["type"]
-            if self.inject(fault, entry):
+            if fault["type"] == "shape" or fault.get("variant") == "hugeRevision":
+                shape = fault
+            elif self.inject(fault, entry):
                 return
         try:
             if op is None or op not in HANDLERS:
@@ -1075,9 +1221,18 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(params, dict):
                 raise ApiError("SerializationException",
                                "Request body must be a JSON object.")
+            if params.get("nextToken") == LOOP_TOKEN:
+                params = {k: v for k, v in params.items() if k != "nextToken"}
             with STATE.lock:
                 result = HANDLERS[op](STATE.world, params)
+                if shape and shape["type"] == "shape":
+                    result = reshape(result, shape, op)
                 payload = json.dumps(result).encode()
+            if shape and shape["type"] == "malformed":
+                entry["status"] = 200
+                self.stream_padded(result, MAIN_LIST.get(op, "serviceRevisions"),
+                                   shape["size"])
+                return
         except ApiError as err:
             entry["status"] = err.status
             entry["error"] = err.error_type
@@ -1137,7 +1292,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(200, b"\x00\xff\xfe not json at all \x01\x02")
             elif variant == "empty":
                 self.send(200, b"")
-            else:  # cut: promise everything, send half, close
+            elif variant == "binary":
+                self.send(200, binary_noise(64 * 1024), "application/octet-stream")
+            elif variant in ("huge", "hugeLength"):
+                self.stream_huge(fault["size"], chunked=variant == "huge")
+            elif variant == "hugeArray":
+                self.stream_array(fault["size"],
+                                  MAIN_LIST.get(entry["operation"], "serviceRevisions"))
+            elif variant == "hugeHeaders":
+                pad = {f"X-Padding-{i:03d}": "x" * 1000 for i in range(256)}
+                self.send(200, full, extra=pad)
+            else:  # cut / cutReset: promise everything, send half, close (or reset)
                 self.close_connection = True
                 self.send_response(200)
                 self.send_header("Content-Type", JSON_CT)
@@ -1145,6 +1310,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(full[:len(full) // 2])
                 self.wfile.flush()
+                if variant == "cutReset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+            return True
+        if ftype == "trickle":
+            entry["status"] = 200
+            self.trickle(fault["intervalMs"], fault["delayMs"])
             return True
         if ftype == "drop":
             entry["status"] = 0
@@ -1159,6 +1331,107 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return True
         return False
+
+    def stream_huge(self, size, chunked):
+        """200 + a JSON prefix that never closes, `size` bytes, written as it goes.
+
+        Never built in memory: one 64 KiB block is written over and over.
+        chunked: Transfer-Encoding chunked (no length known up front);
+        else a Content-Length of `size` announced first.
+        """
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("Content-Type", JSON_CT)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        head = (b'{"serviceRevisions":[{"serviceRevisionArn":"arn:aws:ecs:us-east-1:'
+                b'123456789012:service-revision/prod/web/1","padding":"')
+        block = b"A" * 65536
+        sent = 0
+        while sent < size and not STATE.stopping.is_set():
+            data = head if sent == 0 else block
+            data = data[:size - sent]
+            if chunked:
+                self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
+            else:
+                self.wfile.write(data)
+            sent += len(data)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def stream_array(self, size, member):
+        """200 + complete, valid JSON of about `size` bytes: {"<member>":[0,0,...,0]}.
+
+        Small for its byte count on the wire, huge once parsed into a tree
+        (one node per 2 bytes). Written as it goes, never built in memory.
+        """
+        head, tail = b'{"%s":[' % member.encode(), b'0]}'
+        count = max(0, (size - len(head) - len(tail)) // 2)
+        self.send_response(200)
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("Content-Type", JSON_CT)
+        self.send_header("Content-Length", str(len(head) + 2 * count + len(tail)))
+        self.end_headers()
+        self.wfile.write(head)
+        block = b"0," * 32768
+        left = count
+        while left > 0 and not STATE.stopping.is_set():
+            n = min(left, 32768)
+            self.wfile.write(block[:2 * n])
+            left -= n
+        self.wfile.write(tail)
+        self.wfile.flush()
+
+    def stream_padded(self, result, member, size):
+        """200 + the real answer, its first element given a "padding" string
+        member of `size` bytes (valid JSON, valid document, enormous).
+        Written as it goes; the padding is never built in memory."""
+        items = result.get(member) or [{}]
+        first = dict(items[0]) if isinstance(items[0], dict) else {}
+        first.pop("padding", None)
+        head_doc = json.dumps(first)[:-1] + (', ' if first else '') + '"padding": "'
+        head = ('{"%s": [' % member + head_doc).encode()
+        others = json.dumps(items[1:])[1:-1]
+        tail_doc = {k: v for k, v in result.items() if k != member}
+        tail = ('"}' + (', ' + others if others else '') + ']' +
+                (', ' + json.dumps(tail_doc)[1:] if tail_doc else '}')).encode()
+        self.send_response(200)
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("Content-Type", JSON_CT)
+        self.send_header("Content-Length", str(len(head) + size + len(tail)))
+        self.end_headers()
+        self.wfile.write(head)
+        block = b"A" * 65536
+        left = size
+        while left > 0 and not STATE.stopping.is_set():
+            n = min(left, len(block))
+            self.wfile.write(block[:n])
+            left -= n
+        self.wfile.write(tail)
+        self.wfile.flush()
+
+    def trickle(self, interval_ms, max_ms):
+        """200 + a plausible JSON body, one byte every interval_ms (a slow loris)."""
+        body = json.dumps({"serviceRevisions": [], "failures": [],
+                           "serviceDeployments": [], "padding": "x" * 4096}).encode()
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_CT)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        deadline = time.monotonic() + max_ms / 1000.0
+        for i in range(len(body)):
+            if STATE.stopping.is_set() or time.monotonic() >= deadline:
+                return
+            self.wfile.write(body[i:i + 1])
+            self.wfile.flush()
+            self.wait(interval_ms)
 
     def wait(self, ms, stop_on_close=False):
         """Sleep ms, waking early when the server stops or the peer closes."""
