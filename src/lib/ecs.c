@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ecs_priv.h"
 #include "json_priv.h"
@@ -302,6 +303,35 @@ static void sanitize(char *s)
     s[i] = '\0';
 }
 
+/*
+ * AWS echoes the canonical request in SignatureDoesNotMatch messages, and it
+ * holds the session token (x-amz-security-token:VALUE): blank every such
+ * value out before the message can reach a terminal or a log.
+ */
+static void redact_tokens(char *s)
+{
+    static const char name[] = "x-amz-security-token";
+    size_t n = sizeof(name) - 1;
+    for (char *p = s; *p != '\0'; p++) {
+        if (strncasecmp(p, name, n) != 0 || (p[n] != ':' && p[n] != '=')) {
+            continue;
+        }
+        char *v = p + n + 1;
+        char *end = v;
+        while (*end != '\0' && strchr(" \t\r\n&\"',;", *end) == NULL) {
+            end++;
+        }
+        static const char mask[] = "<redacted>";
+        if ((size_t)(end - v) >= sizeof(mask) - 1) {
+            memcpy(v, mask, sizeof(mask) - 1);
+            memmove(v + sizeof(mask) - 1, end, strlen(end) + 1);
+        } else {
+            memset(v, '*', (size_t)(end - v));
+        }
+        p = v;
+    }
+}
+
 /* ---- retry policy ---- */
 
 /* How one attempt ended. */
@@ -325,6 +355,7 @@ static int api_error(struct outcome *o, const struct ecsrev_ecs__job *j,
         sanitize(code);
     }
     if (msg != NULL) {
+        redact_tokens(msg);
         sanitize(msg);
     }
     o->retryable = status == 429 || status == 500 || status == 502 || status == 503 ||

@@ -202,7 +202,9 @@ static bool apply_fault(struct fake *f, const char *op, struct ecsrev_http_compl
     case F_403:
         set_body(c, 403, "X-Amzn-Errortype: InvalidSignatureException\r\n",
                  "{\"__type\":\"InvalidSignatureException\",\"message\":\"The request signature "
-                 "we calculated does not match\"}");
+                 "we calculated does not match. The Canonical String for this request should "
+                 "have been 'POST\\n/\\n\\nhost:fake\\nx-amz-security-token:"
+                 "SESSIONTOKENVALUE0123456789\\n'\"}");
         break;
     case F_DENIED:
         set_body(c, 400, "x-amzn-errortype: AccessDeniedException:http://internal/\r\n",
@@ -730,6 +732,9 @@ static void test_no_retry_on_403(void **state)
     assert_non_null(
         strstr(err.msg, "ListServiceDeployments: InvalidSignatureException: The request"));
     assert_null(strstr(err.msg, "secret"));
+    /* AWS echoes the canonical request: the session token in it is blanked out */
+    assert_null(strstr(err.msg, "SESSIONTOKENVALUE"));
+    assert_non_null(strstr(err.msg, "x-amz-security-token:<redacted>"));
     assert_int_equal(x->fake.calls_list, 1);
     assert_int_equal(s_sleeps, 0);
 }
