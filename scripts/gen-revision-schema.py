@@ -6,6 +6,10 @@ Usage: scripts/gen-revision-schema.py [MODEL] > src/lib/revision_schema.c
 MODEL defaults to ../shared/aws/ecs-2014-11-13.service-2.json (relative to the
 repository). The output is committed; rerun when the model gains members.
 
+Names: every table is a file-scope constant, so it has the s_ prefix
+(STYLE.md section 2, checked by clang-tidy readability-identifier-naming):
+s_<Shape> for a shape, s_<Shape>_members for a structure's member table.
+
 Mapping: structure -> OBJECT, list -> ARRAY, map -> MAP (object with values
 of one shape), string/enum -> STRING, integer/long/double/float -> NUMBER,
 boolean -> BOOLEAN, timestamp -> TIMESTAMP.
@@ -44,12 +48,12 @@ def main():
         var = "s_" + name
         if t == "structure":
             members = [(k, emit(v["shape"], stack)) for k, v in s["members"].items()]
-            out.append(f"static const struct ecsrev_canon__member m_{name}[] = {{")
+            out.append(f"static const struct ecsrev_canon__member {var}_members[] = {{")
             for k, v in members:
                 out.append(f'    {{"{k}", &{v}}},')
             out.append("};")
             out.append(f"static const struct ecsrev_canon__shape {var} = {{")
-            out.append(f"    ECSREV_CANON__OBJECT, m_{name}, {len(members)}, NULL}};")
+            out.append(f"    ECSREV_CANON__OBJECT, {var}_members, {len(members)}, NULL}};")
         elif t == "list":
             el = emit(s["member"]["shape"], stack)
             out.append(f"static const struct ecsrev_canon__shape {var} = {{")

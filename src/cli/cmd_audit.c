@@ -236,12 +236,11 @@ static int load_config(struct ecsrev_audit_config **cfg, const char *path, int64
 {
     struct ecsrev_error err = ECSREV_ERROR_INIT;
     struct ecsrev_buf text = ECSREV_BUF_INIT;
-    int rc = 0;
-    if (path != NULL && (rc = cli_read_file(&text, path, CLI_MAX_INPUT, &err)) < 0) {
+    if (path != NULL && cli_read_file(&text, path, CLI_MAX_INPUT, &err) < 0) {
         return cli_fail(&err);
     }
-    rc = ecsrev_audit_config_new(cfg, path != NULL ? text.ptr : NULL, text.len, path, now_ms,
-                                 &err);
+    int rc = ecsrev_audit_config_new(cfg, path != NULL ? text.ptr : NULL, text.len, path, now_ms,
+                                     &err);
     ecsrev_buf_dispose(&text);
     return rc < 0 ? cli_fail(&err) : 0;
 }
@@ -319,9 +318,9 @@ int cmd_audit(int argc, char **argv)
     const char *extra = n_ops > 0 ? ops[0] : NULL;
     free(ops);
     int64_t now_ms = cli_now_ms();
-    enum ecsrev_report_format fmt;
-    enum ecsrev_severity fail_on;
-    int64_t since_ms;
+    enum ecsrev_report_format fmt = ECSREV_REPORT_TEXT;
+    enum ecsrev_severity fail_on = ECSREV_SEV_MEDIUM;
+    int64_t since_ms = ECSREV_TIME_NONE;
     struct ecsrev_audit_config *cfg = NULL;
     struct ecsrev_audit *audit = NULL;
     int rc = n_ops != 0 ? cli_usage_error("audit", "unexpected argument '%s'", extra)

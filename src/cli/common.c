@@ -130,16 +130,16 @@ static int parse_relative(int64_t *out, const char *text, int64_t now_ms)
         unit = 1000;
         break;
     case 'm':
-        unit = 60 * 1000;
+        unit = INT64_C(60) * 1000;
         break;
     case 'h':
-        unit = 3600 * 1000;
+        unit = INT64_C(3600) * 1000;
         break;
     case 'd':
-        unit = 86400 * 1000;
+        unit = INT64_C(86400) * 1000;
         break;
     case 'w':
-        unit = 7 * 86400 * 1000;
+        unit = INT64_C(7) * 86400 * 1000;
         break;
     default:
         return -1;

@@ -64,31 +64,35 @@ static void print_help(const struct cli_opt *opts, const struct cli_cmd_help *h)
     }
 }
 
+/* Append the non-empty comma-separated items of value (split in place) to l. */
+static void append_list(struct cli_list *l, char *value)
+{
+    char *s = value;
+    for (;;) {
+        char *comma = strchr(s, ',');
+        if (comma != NULL) {
+            *comma = '\0';
+        }
+        if (*s != '\0') {
+            l->items = ecsrev_xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
+            l->items[l->n++] = s;
+        }
+        if (comma == NULL) {
+            return;
+        }
+        s = comma + 1;
+    }
+}
+
 static int set_value(const struct cli_opt *o, const char *cmd, char *value)
 {
     switch (o->kind) {
     case CLI_STRING:
         *(const char **)o->target = value;
         return 0;
-    case CLI_LIST: {
-        struct cli_list *l = o->target;
-        char *s = value;
-        for (;;) {
-            char *comma = strchr(s, ',');
-            if (comma != NULL) {
-                *comma = '\0';
-            }
-            if (*s != '\0') {
-                l->items = ecsrev_xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
-                l->items[l->n++] = s;
-            }
-            if (comma == NULL) {
-                break;
-            }
-            s = comma + 1;
-        }
+    case CLI_LIST:
+        append_list(o->target, value);
         return 0;
-    }
     case CLI_INT: {
         char *end = NULL;
         errno = 0;

@@ -512,23 +512,30 @@ static int want_type(const cJSON *v, bool ok, const char *type, const char *wher
                             ecsrev_json__type_name(v));
 }
 
-/* Optional non-empty string member; *out stays NULL when absent. */
+/*
+ * Optional non-empty string member; *out stays NULL when absent.
+ * The error paths return the literal code (ecsrev_error_set returns the same
+ * one) so that the static analyzer, which cannot see into error.c, knows that
+ * 0 always means a required *out was set.
+ */
 static int get_string(char **out, const cJSON *obj, const char *key, bool required,
                       const char *where, struct ecsrev_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v == NULL) {
-        if (required) {
-            return ecsrev_error_set(err, ECSREV_EINVAL, "%s: missing '%s'", where, key);
-        }
+    if (v == NULL && !required) {
         return 0;
     }
-    int rc = want_type(v, cJSON_IsString(v), "a string", where, key, err);
-    if (rc < 0) {
-        return rc;
+    if (v == NULL) {
+        (void)ecsrev_error_set(err, ECSREV_EINVAL, "%s: missing '%s'", where, key);
+        return ECSREV_EINVAL;
+    }
+    if (!cJSON_IsString(v)) {
+        (void)want_type(v, false, "a string", where, key, err);
+        return ECSREV_EINVAL;
     }
     if (v->valuestring[0] == '\0') {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: %s: must not be empty", where, key);
+        (void)ecsrev_error_set(err, ECSREV_EINVAL, "%s: %s: must not be empty", where, key);
+        return ECSREV_EINVAL;
     }
     free(*out);
     *out = ecsrev_xstrdup(v->valuestring);

@@ -34,7 +34,7 @@ static void put_raw(struct out *o, const char *s, size_t n)
     }
 }
 
-static void puts_(struct out *o, const char *s)
+static void put_str(struct out *o, const char *s)
 {
     put_raw(o, s, strlen(s));
 }
@@ -47,7 +47,7 @@ static void put(struct out *o, const char *fmt, ...)
     va_start(ap, fmt);
     char *s = ecsrev_audit__vasprintf(fmt, ap);
     va_end(ap);
-    puts_(o, s);
+    put_str(o, s);
     free(s);
 }
 
@@ -55,10 +55,10 @@ static void put(struct out *o, const char *fmt, ...)
 static void put_jstr(struct out *o, const char *s)
 {
     if (s == NULL) {
-        puts_(o, "null");
+        put_str(o, "null");
         return;
     }
-    puts_(o, "\"");
+    put_str(o, "\"");
     const char *run = s;
     for (const char *p = s; *p != '\0'; p++) {
         unsigned char ch = (unsigned char)*p;
@@ -69,27 +69,27 @@ static void put_jstr(struct out *o, const char *s)
         run = p + 1;
         switch (ch) {
         case '"':
-            puts_(o, "\\\"");
+            put_str(o, "\\\"");
             break;
         case '\\':
-            puts_(o, "\\\\");
+            put_str(o, "\\\\");
             break;
         case '\n':
-            puts_(o, "\\n");
+            put_str(o, "\\n");
             break;
         case '\t':
-            puts_(o, "\\t");
+            put_str(o, "\\t");
             break;
         case '\r':
-            puts_(o, "\\r");
+            put_str(o, "\\r");
             break;
         default:
             put(o, "\\u%04x", ch);
             break;
         }
     }
-    puts_(o, run);
-    puts_(o, "\"");
+    put_str(o, run);
+    put_str(o, "\"");
 }
 
 /* Text for XML attributes and content; control characters XML 1.0 forbids become '?'. */
@@ -121,11 +121,11 @@ static void put_xml(struct out *o, const char *s)
         }
         if (rep != NULL) {
             put_raw(o, run, (size_t)(p - run));
-            puts_(o, rep);
+            put_str(o, rep);
             run = p + 1;
         }
     }
-    puts_(o, run);
+    put_str(o, run);
 }
 
 /* Text inside a Markdown table cell: pipes escaped, line breaks and backticks flattened. */
@@ -133,11 +133,11 @@ static void put_md(struct out *o, const char *s)
 {
     for (const char *p = s; *p != '\0'; p++) {
         if (*p == '|') {
-            puts_(o, "\\|");
+            put_str(o, "\\|");
         } else if (*p == '\n' || *p == '\r') {
-            puts_(o, " ");
+            put_str(o, " ");
         } else if (*p == '`') {
-            puts_(o, "'");
+            put_str(o, "'");
         } else {
             put_raw(o, p, 1);
         }
@@ -236,37 +236,37 @@ static void json_finding(struct out *o, const struct ecsrev_finding *f)
 {
     char when[32];
     time_text(when, f->created_ms);
-    puts_(o, "{\"ruleId\":");
+    put_str(o, "{\"ruleId\":");
     put_jstr(o, f->rule->id);
-    puts_(o, ",\"controlId\":");
+    put_str(o, ",\"controlId\":");
     put_jstr(o, f->rule->control);
     put(o, ",\"severity\":\"%s\",\"title\":", ecsrev_severity_name(f->severity));
     put_jstr(o, f->rule->title);
-    puts_(o, ",\"service\":");
+    put_str(o, ",\"service\":");
     put_jstr(o, f->service_arn);
-    puts_(o, ",\"revision\":");
+    put_str(o, ",\"revision\":");
     put_jstr(o, f->revision_arn);
-    puts_(o, ",\"createdAt\":");
+    put_str(o, ",\"createdAt\":");
     put_jstr(o, when[0] != '\0' ? when : NULL);
-    puts_(o, ",\"previousRevision\":");
+    put_str(o, ",\"previousRevision\":");
     put_jstr(o, f->previous_arn);
-    puts_(o, ",\"path\":");
+    put_str(o, ",\"path\":");
     put_jstr(o, f->path);
-    puts_(o, ",\"value\":");
-    puts_(o, f->value != NULL ? f->value : "null");
-    puts_(o, ",\"message\":");
+    put_str(o, ",\"value\":");
+    put_str(o, f->value != NULL ? f->value : "null");
+    put_str(o, ",\"message\":");
     put_jstr(o, f->message);
-    puts_(o, ",\"remediation\":");
+    put_str(o, ",\"remediation\":");
     put_jstr(o, f->rule->remediation);
-    puts_(o, ",\"suppressed\":");
+    put_str(o, ",\"suppressed\":");
     if (f->suppressed_by != NULL) {
-        puts_(o, "{\"reason\":");
+        put_str(o, "{\"reason\":");
         put_jstr(o, f->suppressed_by);
-        puts_(o, "}");
+        put_str(o, "}");
     } else {
-        puts_(o, "null");
+        put_str(o, "null");
     }
-    puts_(o, "}");
+    put_str(o, "}");
 }
 
 static void json_rules(struct out *o, const struct ecsrev_audit *a)
@@ -274,18 +274,18 @@ static void json_rules(struct out *o, const struct ecsrev_audit *a)
     size_t n;
     const struct ecsrev_rule_info *rules = ecsrev_audit_config_rules(ecsrev_audit_config(a), &n);
     static const char *const kinds[] = {"revision", "change", "custom"};
-    puts_(o, "\"rules\":[");
+    put_str(o, "\"rules\":[");
     for (size_t i = 0; i < n; i++) {
-        puts_(o, i > 0 ? ",{\"id\":" : "{\"id\":");
+        put_str(o, i > 0 ? ",{\"id\":" : "{\"id\":");
         put_jstr(o, rules[i].id);
-        puts_(o, ",\"controlId\":");
+        put_str(o, ",\"controlId\":");
         put_jstr(o, rules[i].control);
         put(o, ",\"severity\":\"%s\",\"kind\":\"%s\",\"title\":",
             ecsrev_severity_name(rules[i].severity), kinds[rules[i].kind]);
         put_jstr(o, rules[i].title);
-        puts_(o, "}");
+        put_str(o, "}");
     }
-    puts_(o, "]");
+    put_str(o, "]");
 }
 
 static void render_json(struct out *o, const struct ecsrev_audit *a,
@@ -295,9 +295,9 @@ static void render_json(struct out *o, const struct ecsrev_audit *a,
     count(&c, a);
     char when[32];
     time_text(when, opts->generated_ms);
-    puts_(o, "{\"schema\":\"" REPORT_SCHEMA "\",\"generatedAt\":");
+    put_str(o, "{\"schema\":\"" REPORT_SCHEMA "\",\"generatedAt\":");
     put_jstr(o, when[0] != '\0' ? when : NULL);
-    puts_(o, ",\"tool\":{\"name\":\"ecsrev\",\"version\":");
+    put_str(o, ",\"tool\":{\"name\":\"ecsrev\",\"version\":");
     put_jstr(o, opts->tool_version);
     put(o, "},\"failOn\":\"%s\",", ecsrev_severity_name(opts->fail_on));
     put(o,
@@ -307,14 +307,14 @@ static void render_json(struct out *o, const struct ecsrev_audit *a,
         c.by_sev[ECSREV_SEV_LOW], c.total, c.suppressed, ecsrev_audit_services(a),
         ecsrev_audit_revisions(a), ecsrev_audit_config_expired(ecsrev_audit_config(a)));
     json_rules(o, a);
-    puts_(o, ",\"findings\":[");
+    put_str(o, ",\"findings\":[");
     for (size_t i = 0; i < ecsrev_audit_count(a); i++) {
         if (i > 0) {
-            puts_(o, ",");
+            put_str(o, ",");
         }
         json_finding(o, ecsrev_audit_finding(a, i));
     }
-    puts_(o, "]}\n");
+    put_str(o, "]}\n");
 }
 
 /* ---- SARIF 2.1.0 ---- */
@@ -333,27 +333,27 @@ static const char *security_severity(enum ecsrev_severity s)
 
 static void sarif_rule(struct out *o, const struct ecsrev_rule_info *r)
 {
-    puts_(o, "{\"id\":");
+    put_str(o, "{\"id\":");
     put_jstr(o, r->id);
-    puts_(o, ",\"shortDescription\":{\"text\":");
+    put_str(o, ",\"shortDescription\":{\"text\":");
     put_jstr(o, r->title);
-    puts_(o, "},\"fullDescription\":{\"text\":");
+    put_str(o, "},\"fullDescription\":{\"text\":");
     put_jstr(o, r->rationale);
-    puts_(o, "},\"help\":{\"text\":");
+    put_str(o, "},\"help\":{\"text\":");
     put_jstr(o, r->remediation);
     put(o, "},\"helpUri\":\"" TOOL_URI "\",\"defaultConfiguration\":{\"level\":\"%s\"}",
         sarif_level(r->severity));
     put(o, ",\"properties\":{\"severity\":\"%s\",\"security-severity\":\"%s\",\"controlId\":",
         ecsrev_severity_name(r->severity), security_severity(r->severity));
     put_jstr(o, r->control);
-    puts_(o, ",\"tags\":[\"security\",\"ecs\"]}}");
+    put_str(o, ",\"tags\":[\"security\",\"ecs\"]}}");
 }
 
 static void sarif_result(struct out *o, const struct ecsrev_finding *f, size_t rule_index)
 {
     char when[32];
     time_text(when, f->created_ms);
-    puts_(o, "{\"ruleId\":");
+    put_str(o, "{\"ruleId\":");
     put_jstr(o, f->rule->id);
     put(o, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", rule_index,
         sarif_level(f->severity));
@@ -361,34 +361,34 @@ static void sarif_result(struct out *o, const struct ecsrev_finding *f, size_t r
                                        f->value != NULL ? f->value : "absent");
     put_jstr(o, msg);
     free(msg);
-    puts_(o, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+    put_str(o, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
     put_jstr(o, f->revision_arn);
-    puts_(o, "}},\"logicalLocations\":[{\"name\":");
+    put_str(o, "}},\"logicalLocations\":[{\"name\":");
     put_jstr(o, f->path);
     char *fqn = ecsrev_audit__asprintf("%s/%s", f->revision_arn, f->path);
-    puts_(o, ",\"fullyQualifiedName\":");
+    put_str(o, ",\"fullyQualifiedName\":");
     put_jstr(o, fqn);
     free(fqn);
-    puts_(o, ",\"kind\":\"member\"}]}]");
+    put_str(o, ",\"kind\":\"member\"}]}]");
     if (f->suppressed_by != NULL) {
-        puts_(o, ",\"suppressions\":[{\"kind\":\"external\",\"justification\":");
+        put_str(o, ",\"suppressions\":[{\"kind\":\"external\",\"justification\":");
         put_jstr(o, f->suppressed_by);
-        puts_(o, "}]");
+        put_str(o, "}]");
     }
     put(o, ",\"properties\":{\"severity\":\"%s\",\"controlId\":",
         ecsrev_severity_name(f->severity));
     put_jstr(o, f->rule->control);
-    puts_(o, ",\"service\":");
+    put_str(o, ",\"service\":");
     put_jstr(o, f->service_arn);
-    puts_(o, ",\"revision\":");
+    put_str(o, ",\"revision\":");
     put_jstr(o, f->revision_arn);
-    puts_(o, ",\"createdAt\":");
+    put_str(o, ",\"createdAt\":");
     put_jstr(o, when[0] != '\0' ? when : NULL);
-    puts_(o, ",\"previousRevision\":");
+    put_str(o, ",\"previousRevision\":");
     put_jstr(o, f->previous_arn);
-    puts_(o, ",\"value\":");
-    puts_(o, f->value != NULL ? f->value : "null");
-    puts_(o, "}}");
+    put_str(o, ",\"value\":");
+    put_str(o, f->value != NULL ? f->value : "null");
+    put_str(o, "}}");
 }
 
 static void render_sarif(struct out *o, const struct ecsrev_audit *a,
@@ -396,28 +396,28 @@ static void render_sarif(struct out *o, const struct ecsrev_audit *a,
 {
     size_t n;
     const struct ecsrev_rule_info *rules = ecsrev_audit_config_rules(ecsrev_audit_config(a), &n);
-    puts_(o, "{\"$schema\":\"" SARIF_SCHEMA "\",\"version\":\"2.1.0\",\"runs\":[{\"tool\":{"
+    put_str(o, "{\"$schema\":\"" SARIF_SCHEMA "\",\"version\":\"2.1.0\",\"runs\":[{\"tool\":{"
              "\"driver\":{\"name\":\"ecsrev\",\"informationUri\":\"" TOOL_URI "\"");
     if (opts->tool_version != NULL) {
-        puts_(o, ",\"version\":");
+        put_str(o, ",\"version\":");
         put_jstr(o, opts->tool_version);
     }
-    puts_(o, ",\"rules\":[");
+    put_str(o, ",\"rules\":[");
     for (size_t i = 0; i < n; i++) {
         if (i > 0) {
-            puts_(o, ",");
+            put_str(o, ",");
         }
         sarif_rule(o, &rules[i]);
     }
-    puts_(o, "]}},\"results\":[");
+    put_str(o, "]}},\"results\":[");
     for (size_t i = 0; i < ecsrev_audit_count(a); i++) {
         const struct ecsrev_finding *f = ecsrev_audit_finding(a, i);
         if (i > 0) {
-            puts_(o, ",");
+            put_str(o, ",");
         }
         sarif_result(o, f, (size_t)(f->rule - rules));
     }
-    puts_(o, "]}]}\n");
+    put_str(o, "]}]}\n");
 }
 
 /* ---- JUnit XML ---- */
@@ -451,7 +451,7 @@ static void junit_failure(struct out *o, const struct ecsrev_audit *a, const cha
     char *m = ecsrev_audit__asprintf("%zu finding%s: %s", n, n == 1 ? "" : "s", r->title);
     put_xml(o, m);
     free(m);
-    puts_(o, "\">");
+    put_str(o, "\">");
     for (size_t i = 0; i < ecsrev_audit_count(a); i++) {
         const struct ecsrev_finding *f = ecsrev_audit_finding(a, i);
         if (f->rule != r || strcmp(f->service_arn, svc) != 0 || f->suppressed_by != NULL) {
@@ -463,9 +463,9 @@ static void junit_failure(struct out *o, const struct ecsrev_audit *a, const cha
         put_xml(o, line);
         free(line);
     }
-    puts_(o, "Remediation: ");
+    put_str(o, "Remediation: ");
     put_xml(o, r->remediation);
-    puts_(o, "</failure>\n");
+    put_str(o, "</failure>\n");
 }
 
 static void junit_suite(struct out *o, const struct ecsrev_audit *a, const char *svc)
@@ -479,31 +479,31 @@ static void junit_suite(struct out *o, const struct ecsrev_audit *a, const char 
         failures += p.failing > 0;
         skipped += p.failing == 0 && p.suppressed > 0;
     }
-    puts_(o, "  <testsuite name=\"");
+    put_str(o, "  <testsuite name=\"");
     put_xml(o, svc);
     put(o, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", n, failures,
         skipped);
     for (size_t i = 0; i < n; i++) {
         struct pair p = pair_counts(a, svc, &rules[i]);
-        puts_(o, "    <testcase classname=\"");
+        put_str(o, "    <testcase classname=\"");
         put_xml(o, svc);
-        puts_(o, "\" name=\"");
+        put_str(o, "\" name=\"");
         char *name = ecsrev_audit__asprintf("%s: %s", rules[i].id, rules[i].title);
         put_xml(o, name);
         free(name);
         if (p.failing == 0 && p.suppressed == 0) {
-            puts_(o, "\"/>\n");
+            put_str(o, "\"/>\n");
             continue;
         }
-        puts_(o, "\">\n");
+        put_str(o, "\">\n");
         if (p.failing > 0) {
             junit_failure(o, a, svc, &rules[i], p.failing);
         } else {
-            puts_(o, "      <skipped message=\"suppressed by an exception\"/>\n");
+            put_str(o, "      <skipped message=\"suppressed by an exception\"/>\n");
         }
-        puts_(o, "    </testcase>\n");
+        put_str(o, "    </testcase>\n");
     }
-    puts_(o, "  </testsuite>\n");
+    put_str(o, "  </testsuite>\n");
 }
 
 static void render_junit(struct out *o, const struct ecsrev_audit *a)
@@ -516,13 +516,13 @@ static void render_junit(struct out *o, const struct ecsrev_audit *a)
             failures += pair_counts(a, ecsrev_audit_service(a, s), &rules[i]).failing > 0;
         }
     }
-    puts_(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    put_str(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     put(o, "<testsuites name=\"ecsrev audit\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
         n * ecsrev_audit_services(a), failures);
     for (size_t s = 0; s < ecsrev_audit_services(a); s++) {
         junit_suite(o, a, ecsrev_audit_service(a, s));
     }
-    puts_(o, "</testsuites>\n");
+    put_str(o, "</testsuites>\n");
 }
 
 /* ---- Markdown ---- */
@@ -532,30 +532,30 @@ static void md_finding(struct out *o, const struct ecsrev_finding *f)
     put(o, "| %s%s | ", ecsrev_severity_name(f->severity),
         f->suppressed_by != NULL ? " (suppressed)" : "");
     put_md(o, f->rule->id);
-    puts_(o, " | `");
+    put_str(o, " | `");
     put_md(o, rev_id(f->revision_arn));
-    puts_(o, "` | `");
+    put_str(o, "` | `");
     put_md(o, f->path);
-    puts_(o, "` | ");
+    put_str(o, "` | ");
     if (f->value != NULL) {
-        puts_(o, "`");
+        put_str(o, "`");
         put_md(o, f->value);
-        puts_(o, "`");
+        put_str(o, "`");
     } else {
-        puts_(o, "(absent)");
+        put_str(o, "(absent)");
     }
-    puts_(o, " | ");
+    put_str(o, " | ");
     put_md(o, f->message);
     if (f->previous_arn != NULL) {
-        puts_(o, " (previous: `");
+        put_str(o, " (previous: `");
         put_md(o, rev_id(f->previous_arn));
-        puts_(o, "`)");
+        put_str(o, "`)");
     }
     if (f->suppressed_by != NULL) {
-        puts_(o, " — exception: ");
+        put_str(o, " — exception: ");
         put_md(o, f->suppressed_by);
     }
-    puts_(o, " |\n");
+    put_str(o, " |\n");
 }
 
 static void md_remediations(struct out *o, const struct ecsrev_audit *a)
@@ -572,16 +572,16 @@ static void md_remediations(struct out *o, const struct ecsrev_audit *a)
             continue;
         }
         if (!any) {
-            puts_(o, "\n## Remediation\n\n");
+            put_str(o, "\n## Remediation\n\n");
             any = true;
         }
-        puts_(o, "- **");
+        put_str(o, "- **");
         put_md(o, rules[i].id);
-        puts_(o, "** ");
+        put_str(o, "** ");
         put_md(o, rules[i].title);
-        puts_(o, ": ");
+        put_str(o, ": ");
         put_md(o, rules[i].remediation);
-        puts_(o, "\n");
+        put_str(o, "\n");
     }
 }
 
@@ -592,7 +592,7 @@ static void render_markdown(struct out *o, const struct ecsrev_audit *a,
     count(&c, a);
     char when[32];
     time_text(when, opts->generated_ms);
-    puts_(o, "# ecsrev audit report\n\n");
+    put_str(o, "# ecsrev audit report\n\n");
     if (when[0] != '\0') {
         put(o, "Generated %s. ", when);
     }
@@ -609,16 +609,16 @@ static void render_markdown(struct out *o, const struct ecsrev_audit *a,
     for (size_t i = 0; i < ecsrev_audit_count(a); i++) {
         const struct ecsrev_finding *f = ecsrev_audit_finding(a, i);
         if (last == NULL || strcmp(last, f->service_arn) != 0) {
-            puts_(o, "\n## ");
+            put_str(o, "\n## ");
             put_md(o, f->service_arn);
-            puts_(o, "\n\n| Severity | Rule | Revision | Path | Value | Message |\n"
+            put_str(o, "\n\n| Severity | Rule | Revision | Path | Value | Message |\n"
                      "|---|---|---|---|---|---|\n");
             last = f->service_arn;
         }
         md_finding(o, f);
     }
     if (last == NULL) {
-        puts_(o, "\nNo findings.\n");
+        put_str(o, "\nNo findings.\n");
     }
     md_remediations(o, a);
 }

@@ -79,9 +79,12 @@ void ecsrev_awsconfig__printable(char *out, size_t size, const char *s)
     if (size == 0) {
         return;
     }
-    for (; *s != '\0' && n + 1 < size; s++) {
+    for (; *s != '\0' && n + 1 < size; s++, n++) {
         unsigned char c = (unsigned char)*s;
-        out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        out[n] = *s;
+        if (c < 0x20 || c == 0x7f) {
+            out[n] = '?';
+        }
     }
     if (*s != '\0' && size >= 4) {
         n = n < size - 4 ? n : size - 4;

@@ -333,12 +333,15 @@ static int write_object(struct ecsrev_buf *out, const cJSON *item, struct ecsrev
     for (const cJSON *c = item->child; c != NULL; c = c->next) {
         n++;
     }
+    /* An array of pointers: sizeof(pointer) is meant here. */
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
     const cJSON **members = ecsrev_xcalloc(n, sizeof(*members));
     size_t i = 0;
     for (const cJSON *c = item->child; c != NULL; c = c->next) {
         members[i++] = c;
     }
-    qsort((void *)members, n, sizeof(*members), compare_members);
+    qsort((void *)members, n, sizeof(*members), /* NOLINT(bugprone-sizeof-expression) */
+          compare_members);
     int rc = ecsrev_buf_putc(out, '{', err);
     for (i = 0; rc == 0 && i < n; i++) {
         if (i > 0 && (rc = ecsrev_buf_putc(out, ',', err)) < 0) {
@@ -471,7 +474,10 @@ void ecsrev_canon__printable(char *out, size_t cap, const char *s)
     size_t n = 0;
     for (; s[n] != '\0' && n + 1 < cap; n++) {
         unsigned char c = (unsigned char)s[n];
-        out[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        out[n] = s[n];
+        if (c < 0x20 || c == 0x7f) {
+            out[n] = '?';
+        }
     }
     out[n] = '\0';
     if (s[n] != '\0') {
@@ -670,7 +676,8 @@ static int parse_iso(int64_t *out, const char *text, struct ecsrev_error *err)
     if (!parse_zone(p, &zone)) {
         return bad_time(text, "bad time zone", err);
     }
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - zone * 60;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s -
+                   (int64_t)zone * 60;
     int64_t ms = secs * 1000 + frac_ms;
     if (ms < TIME_MIN_MS || ms > TIME_MAX_MS) {
         return bad_time(text, "out of range", err);

@@ -34,7 +34,8 @@
 
 #include "banned.h"
 
-extern char **environ;
+/* POSIX names this variable; credential_process children inherit it. */
+extern char **environ; /* NOLINT(readability-identifier-naming) */
 
 #define BODY_MAX ((size_t)64 * 1024)
 #define TOKEN_FILE_MAX ((size_t)16 * 1024)

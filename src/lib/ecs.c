@@ -294,7 +294,7 @@ void ecsrev_ecs_parse_error(char **code, char **message, const char *errortype_h
 static void sanitize(char *s)
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i < MAX_ERROR_MESSAGE; i++) {
+    for (; i < MAX_ERROR_MESSAGE && s[i] != '\0'; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch < 0x20 || ch == 0x7f) {
             s[i] = '?';

@@ -162,23 +162,22 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Duplicate member names of one object: pairwise when small, sorted when large. */
-static const char *duplicate_member(const cJSON *obj)
+/* A duplicate member name of a small object, by comparing every pair; or NULL. */
+static const char *duplicate_pairwise(const cJSON *obj)
 {
-    size_t n = 0;
     for (const cJSON *c = obj->child; c != NULL; c = c->next) {
-        n++;
-    }
-    if (n <= 16) {
-        for (const cJSON *c = obj->child; c != NULL; c = c->next) {
-            for (const cJSON *d = c->next; d != NULL; d = d->next) {
-                if (strcmp(c->string, d->string) == 0) {
-                    return c->string;
-                }
+        for (const cJSON *d = c->next; d != NULL; d = d->next) {
+            if (strcmp(c->string, d->string) == 0) {
+                return c->string;
             }
         }
-        return NULL;
     }
+    return NULL;
+}
+
+/* A duplicate member name of an object with n members, by sorting; or NULL. */
+static const char *duplicate_sorted(const cJSON *obj, size_t n)
+{
     const char **names = ecsrev_xmalloc(n * sizeof(*names));
     size_t i = 0;
     for (const cJSON *c = obj->child; c != NULL; c = c->next) {
@@ -193,6 +192,16 @@ static const char *duplicate_member(const cJSON *obj)
     }
     free(names);
     return dup;
+}
+
+/* Duplicate member names of one object: pairwise when small, sorted when large. */
+static const char *duplicate_member(const cJSON *obj)
+{
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        n++;
+    }
+    return n <= 16 ? duplicate_pairwise(obj) : duplicate_sorted(obj, n);
 }
 
 static int check_duplicates(const cJSON *item, struct ecsrev_error *err)

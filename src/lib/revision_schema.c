@@ -17,24 +17,24 @@ static const struct ecsrev_canon__shape s_number = {ECSREV_CANON__NUMBER, NULL, 
 static const struct ecsrev_canon__shape s_boolean = {ECSREV_CANON__BOOLEAN, NULL, 0, NULL};
 static const struct ecsrev_canon__shape s_timestamp = {ECSREV_CANON__TIMESTAMP, NULL, 0, NULL};
 
-static const struct ecsrev_canon__member m_CapacityProviderStrategyItem[] = {
+static const struct ecsrev_canon__member s_CapacityProviderStrategyItem_members[] = {
     {"capacityProvider", &s_string},
     {"weight", &s_number},
     {"base", &s_number},
 };
 static const struct ecsrev_canon__shape s_CapacityProviderStrategyItem = {
-    ECSREV_CANON__OBJECT, m_CapacityProviderStrategyItem, 3, NULL};
+    ECSREV_CANON__OBJECT, s_CapacityProviderStrategyItem_members, 3, NULL};
 static const struct ecsrev_canon__shape s_CapacityProviderStrategy = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_CapacityProviderStrategyItem};
-static const struct ecsrev_canon__member m_AdvancedConfiguration[] = {
+static const struct ecsrev_canon__member s_AdvancedConfiguration_members[] = {
     {"alternateTargetGroupArn", &s_string},
     {"productionListenerRule", &s_string},
     {"testListenerRule", &s_string},
     {"roleArn", &s_string},
 };
 static const struct ecsrev_canon__shape s_AdvancedConfiguration = {
-    ECSREV_CANON__OBJECT, m_AdvancedConfiguration, 4, NULL};
-static const struct ecsrev_canon__member m_LoadBalancer[] = {
+    ECSREV_CANON__OBJECT, s_AdvancedConfiguration_members, 4, NULL};
+static const struct ecsrev_canon__member s_LoadBalancer_members[] = {
     {"targetGroupArn", &s_string},
     {"loadBalancerName", &s_string},
     {"containerName", &s_string},
@@ -42,86 +42,86 @@ static const struct ecsrev_canon__member m_LoadBalancer[] = {
     {"advancedConfiguration", &s_AdvancedConfiguration},
 };
 static const struct ecsrev_canon__shape s_LoadBalancer = {
-    ECSREV_CANON__OBJECT, m_LoadBalancer, 5, NULL};
+    ECSREV_CANON__OBJECT, s_LoadBalancer_members, 5, NULL};
 static const struct ecsrev_canon__shape s_LoadBalancers = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_LoadBalancer};
-static const struct ecsrev_canon__member m_ServiceRegistry[] = {
+static const struct ecsrev_canon__member s_ServiceRegistry_members[] = {
     {"registryArn", &s_string},
     {"port", &s_number},
     {"containerName", &s_string},
     {"containerPort", &s_number},
 };
 static const struct ecsrev_canon__shape s_ServiceRegistry = {
-    ECSREV_CANON__OBJECT, m_ServiceRegistry, 4, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceRegistry_members, 4, NULL};
 static const struct ecsrev_canon__shape s_ServiceRegistries = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceRegistry};
 static const struct ecsrev_canon__shape s_StringList = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_string};
-static const struct ecsrev_canon__member m_AwsVpcConfiguration[] = {
+static const struct ecsrev_canon__member s_AwsVpcConfiguration_members[] = {
     {"subnets", &s_StringList},
     {"securityGroups", &s_StringList},
     {"assignPublicIp", &s_string},
 };
 static const struct ecsrev_canon__shape s_AwsVpcConfiguration = {
-    ECSREV_CANON__OBJECT, m_AwsVpcConfiguration, 3, NULL};
-static const struct ecsrev_canon__member m_NetworkConfiguration[] = {
+    ECSREV_CANON__OBJECT, s_AwsVpcConfiguration_members, 3, NULL};
+static const struct ecsrev_canon__member s_NetworkConfiguration_members[] = {
     {"awsvpcConfiguration", &s_AwsVpcConfiguration},
 };
 static const struct ecsrev_canon__shape s_NetworkConfiguration = {
-    ECSREV_CANON__OBJECT, m_NetworkConfiguration, 1, NULL};
-static const struct ecsrev_canon__member m_ContainerImage[] = {
+    ECSREV_CANON__OBJECT, s_NetworkConfiguration_members, 1, NULL};
+static const struct ecsrev_canon__member s_ContainerImage_members[] = {
     {"containerName", &s_string},
     {"imageDigest", &s_string},
     {"image", &s_string},
 };
 static const struct ecsrev_canon__shape s_ContainerImage = {
-    ECSREV_CANON__OBJECT, m_ContainerImage, 3, NULL};
+    ECSREV_CANON__OBJECT, s_ContainerImage_members, 3, NULL};
 static const struct ecsrev_canon__shape s_ContainerImages = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ContainerImage};
-static const struct ecsrev_canon__member m_ServiceConnectTestTrafficHeaderMatchRules[] = {
+static const struct ecsrev_canon__member s_ServiceConnectTestTrafficHeaderMatchRules_members[] = {
     {"exact", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectTestTrafficHeaderMatchRules = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectTestTrafficHeaderMatchRules, 1, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectTestTrafficHeaderRules[] = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficHeaderMatchRules_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectTestTrafficHeaderRules_members[] = {
     {"name", &s_string},
     {"value", &s_ServiceConnectTestTrafficHeaderMatchRules},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectTestTrafficHeaderRules = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectTestTrafficHeaderRules, 2, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectTestTrafficRules[] = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficHeaderRules_members, 2, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectTestTrafficRules_members[] = {
     {"header", &s_ServiceConnectTestTrafficHeaderRules},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectTestTrafficRules = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectTestTrafficRules, 1, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectClientAlias[] = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficRules_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectClientAlias_members[] = {
     {"port", &s_number},
     {"dnsName", &s_string},
     {"testTrafficRules", &s_ServiceConnectTestTrafficRules},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectClientAlias = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectClientAlias, 3, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectClientAlias_members, 3, NULL};
 static const struct ecsrev_canon__shape s_ServiceConnectClientAliasList = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceConnectClientAlias};
-static const struct ecsrev_canon__member m_TimeoutConfiguration[] = {
+static const struct ecsrev_canon__member s_TimeoutConfiguration_members[] = {
     {"idleTimeoutSeconds", &s_number},
     {"perRequestTimeoutSeconds", &s_number},
 };
 static const struct ecsrev_canon__shape s_TimeoutConfiguration = {
-    ECSREV_CANON__OBJECT, m_TimeoutConfiguration, 2, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectTlsCertificateAuthority[] = {
+    ECSREV_CANON__OBJECT, s_TimeoutConfiguration_members, 2, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectTlsCertificateAuthority_members[] = {
     {"awsPcaAuthorityArn", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectTlsCertificateAuthority = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectTlsCertificateAuthority, 1, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectTlsConfiguration[] = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectTlsCertificateAuthority_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectTlsConfiguration_members[] = {
     {"issuerCertificateAuthority", &s_ServiceConnectTlsCertificateAuthority},
     {"kmsKey", &s_string},
     {"roleArn", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectTlsConfiguration = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectTlsConfiguration, 3, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectService[] = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectTlsConfiguration_members, 3, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectService_members[] = {
     {"portName", &s_string},
     {"discoveryName", &s_string},
     {"clientAliases", &s_ServiceConnectClientAliasList},
@@ -130,33 +130,33 @@ static const struct ecsrev_canon__member m_ServiceConnectService[] = {
     {"tls", &s_ServiceConnectTlsConfiguration},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectService = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectService, 6, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectService_members, 6, NULL};
 static const struct ecsrev_canon__shape s_ServiceConnectServiceList = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceConnectService};
 static const struct ecsrev_canon__shape s_LogConfigurationOptionsMap = {
     ECSREV_CANON__MAP, NULL, 0, &s_string};
-static const struct ecsrev_canon__member m_Secret[] = {
+static const struct ecsrev_canon__member s_Secret_members[] = {
     {"name", &s_string},
     {"valueFrom", &s_string},
 };
 static const struct ecsrev_canon__shape s_Secret = {
-    ECSREV_CANON__OBJECT, m_Secret, 2, NULL};
+    ECSREV_CANON__OBJECT, s_Secret_members, 2, NULL};
 static const struct ecsrev_canon__shape s_SecretList = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_Secret};
-static const struct ecsrev_canon__member m_LogConfiguration[] = {
+static const struct ecsrev_canon__member s_LogConfiguration_members[] = {
     {"logDriver", &s_string},
     {"options", &s_LogConfigurationOptionsMap},
     {"secretOptions", &s_SecretList},
 };
 static const struct ecsrev_canon__shape s_LogConfiguration = {
-    ECSREV_CANON__OBJECT, m_LogConfiguration, 3, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectAccessLogConfiguration[] = {
+    ECSREV_CANON__OBJECT, s_LogConfiguration_members, 3, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectAccessLogConfiguration_members[] = {
     {"format", &s_string},
     {"includeQueryParameters", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectAccessLogConfiguration = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectAccessLogConfiguration, 2, NULL};
-static const struct ecsrev_canon__member m_ServiceConnectConfiguration[] = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectAccessLogConfiguration_members, 2, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectConfiguration_members[] = {
     {"enabled", &s_boolean},
     {"namespace", &s_string},
     {"services", &s_ServiceConnectServiceList},
@@ -164,25 +164,25 @@ static const struct ecsrev_canon__member m_ServiceConnectConfiguration[] = {
     {"accessLogConfiguration", &s_ServiceConnectAccessLogConfiguration},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectConfiguration = {
-    ECSREV_CANON__OBJECT, m_ServiceConnectConfiguration, 5, NULL};
-static const struct ecsrev_canon__member m_Tag[] = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectConfiguration_members, 5, NULL};
+static const struct ecsrev_canon__member s_Tag_members[] = {
     {"key", &s_string},
     {"value", &s_string},
 };
 static const struct ecsrev_canon__shape s_Tag = {
-    ECSREV_CANON__OBJECT, m_Tag, 2, NULL};
+    ECSREV_CANON__OBJECT, s_Tag_members, 2, NULL};
 static const struct ecsrev_canon__shape s_Tags = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_Tag};
-static const struct ecsrev_canon__member m_EBSTagSpecification[] = {
+static const struct ecsrev_canon__member s_EBSTagSpecification_members[] = {
     {"resourceType", &s_string},
     {"tags", &s_Tags},
     {"propagateTags", &s_string},
 };
 static const struct ecsrev_canon__shape s_EBSTagSpecification = {
-    ECSREV_CANON__OBJECT, m_EBSTagSpecification, 3, NULL};
+    ECSREV_CANON__OBJECT, s_EBSTagSpecification_members, 3, NULL};
 static const struct ecsrev_canon__shape s_EBSTagSpecifications = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_EBSTagSpecification};
-static const struct ecsrev_canon__member m_ServiceManagedEBSVolumeConfiguration[] = {
+static const struct ecsrev_canon__member s_ServiceManagedEBSVolumeConfiguration_members[] = {
     {"encrypted", &s_boolean},
     {"kmsKeyId", &s_string},
     {"volumeType", &s_string},
@@ -196,43 +196,43 @@ static const struct ecsrev_canon__member m_ServiceManagedEBSVolumeConfiguration[
     {"filesystemType", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceManagedEBSVolumeConfiguration = {
-    ECSREV_CANON__OBJECT, m_ServiceManagedEBSVolumeConfiguration, 11, NULL};
-static const struct ecsrev_canon__member m_ServiceVolumeConfiguration[] = {
+    ECSREV_CANON__OBJECT, s_ServiceManagedEBSVolumeConfiguration_members, 11, NULL};
+static const struct ecsrev_canon__member s_ServiceVolumeConfiguration_members[] = {
     {"name", &s_string},
     {"managedEBSVolume", &s_ServiceManagedEBSVolumeConfiguration},
 };
 static const struct ecsrev_canon__shape s_ServiceVolumeConfiguration = {
-    ECSREV_CANON__OBJECT, m_ServiceVolumeConfiguration, 2, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceVolumeConfiguration_members, 2, NULL};
 static const struct ecsrev_canon__shape s_ServiceVolumeConfigurations = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceVolumeConfiguration};
-static const struct ecsrev_canon__member m_DeploymentEphemeralStorage[] = {
+static const struct ecsrev_canon__member s_DeploymentEphemeralStorage_members[] = {
     {"kmsKeyId", &s_string},
 };
 static const struct ecsrev_canon__shape s_DeploymentEphemeralStorage = {
-    ECSREV_CANON__OBJECT, m_DeploymentEphemeralStorage, 1, NULL};
-static const struct ecsrev_canon__member m_VpcLatticeConfiguration[] = {
+    ECSREV_CANON__OBJECT, s_DeploymentEphemeralStorage_members, 1, NULL};
+static const struct ecsrev_canon__member s_VpcLatticeConfiguration_members[] = {
     {"roleArn", &s_string},
     {"targetGroupArn", &s_string},
     {"portName", &s_string},
 };
 static const struct ecsrev_canon__shape s_VpcLatticeConfiguration = {
-    ECSREV_CANON__OBJECT, m_VpcLatticeConfiguration, 3, NULL};
+    ECSREV_CANON__OBJECT, s_VpcLatticeConfiguration_members, 3, NULL};
 static const struct ecsrev_canon__shape s_VpcLatticeConfigurations = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_VpcLatticeConfiguration};
-static const struct ecsrev_canon__member m_ServiceRevisionLoadBalancer[] = {
+static const struct ecsrev_canon__member s_ServiceRevisionLoadBalancer_members[] = {
     {"targetGroupArn", &s_string},
     {"productionListenerRule", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancer = {
-    ECSREV_CANON__OBJECT, m_ServiceRevisionLoadBalancer, 2, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceRevisionLoadBalancer_members, 2, NULL};
 static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancers = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceRevisionLoadBalancer};
-static const struct ecsrev_canon__member m_ResolvedConfiguration[] = {
+static const struct ecsrev_canon__member s_ResolvedConfiguration_members[] = {
     {"loadBalancers", &s_ServiceRevisionLoadBalancers},
 };
 static const struct ecsrev_canon__shape s_ResolvedConfiguration = {
-    ECSREV_CANON__OBJECT, m_ResolvedConfiguration, 1, NULL};
-static const struct ecsrev_canon__member m_ManagedLoadBalancer[] = {
+    ECSREV_CANON__OBJECT, s_ResolvedConfiguration_members, 1, NULL};
+static const struct ecsrev_canon__member s_ManagedLoadBalancer_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
@@ -242,18 +242,18 @@ static const struct ecsrev_canon__member m_ManagedLoadBalancer[] = {
     {"securityGroupIds", &s_StringList},
 };
 static const struct ecsrev_canon__shape s_ManagedLoadBalancer = {
-    ECSREV_CANON__OBJECT, m_ManagedLoadBalancer, 7, NULL};
-static const struct ecsrev_canon__member m_ManagedSecurityGroup[] = {
+    ECSREV_CANON__OBJECT, s_ManagedLoadBalancer_members, 7, NULL};
+static const struct ecsrev_canon__member s_ManagedSecurityGroup_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
     {"updatedAt", &s_timestamp},
 };
 static const struct ecsrev_canon__shape s_ManagedSecurityGroup = {
-    ECSREV_CANON__OBJECT, m_ManagedSecurityGroup, 4, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedSecurityGroup_members, 4, NULL};
 static const struct ecsrev_canon__shape s_ManagedSecurityGroups = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedSecurityGroup};
-static const struct ecsrev_canon__member m_ManagedCertificate[] = {
+static const struct ecsrev_canon__member s_ManagedCertificate_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
@@ -261,24 +261,24 @@ static const struct ecsrev_canon__member m_ManagedCertificate[] = {
     {"domainName", &s_string},
 };
 static const struct ecsrev_canon__shape s_ManagedCertificate = {
-    ECSREV_CANON__OBJECT, m_ManagedCertificate, 5, NULL};
-static const struct ecsrev_canon__member m_ManagedListener[] = {
+    ECSREV_CANON__OBJECT, s_ManagedCertificate_members, 5, NULL};
+static const struct ecsrev_canon__member s_ManagedListener_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
     {"updatedAt", &s_timestamp},
 };
 static const struct ecsrev_canon__shape s_ManagedListener = {
-    ECSREV_CANON__OBJECT, m_ManagedListener, 4, NULL};
-static const struct ecsrev_canon__member m_ManagedListenerRule[] = {
+    ECSREV_CANON__OBJECT, s_ManagedListener_members, 4, NULL};
+static const struct ecsrev_canon__member s_ManagedListenerRule_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
     {"updatedAt", &s_timestamp},
 };
 static const struct ecsrev_canon__shape s_ManagedListenerRule = {
-    ECSREV_CANON__OBJECT, m_ManagedListenerRule, 4, NULL};
-static const struct ecsrev_canon__member m_ManagedTargetGroup[] = {
+    ECSREV_CANON__OBJECT, s_ManagedListenerRule_members, 4, NULL};
+static const struct ecsrev_canon__member s_ManagedTargetGroup_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
@@ -288,10 +288,10 @@ static const struct ecsrev_canon__member m_ManagedTargetGroup[] = {
     {"port", &s_number},
 };
 static const struct ecsrev_canon__shape s_ManagedTargetGroup = {
-    ECSREV_CANON__OBJECT, m_ManagedTargetGroup, 7, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedTargetGroup_members, 7, NULL};
 static const struct ecsrev_canon__shape s_ManagedTargetGroups = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedTargetGroup};
-static const struct ecsrev_canon__member m_ManagedIngressPath[] = {
+static const struct ecsrev_canon__member s_ManagedIngressPath_members[] = {
     {"accessType", &s_string},
     {"endpoint", &s_string},
     {"loadBalancer", &s_ManagedLoadBalancer},
@@ -302,10 +302,10 @@ static const struct ecsrev_canon__member m_ManagedIngressPath[] = {
     {"targetGroups", &s_ManagedTargetGroups},
 };
 static const struct ecsrev_canon__shape s_ManagedIngressPath = {
-    ECSREV_CANON__OBJECT, m_ManagedIngressPath, 8, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedIngressPath_members, 8, NULL};
 static const struct ecsrev_canon__shape s_ManagedIngressPaths = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedIngressPath};
-static const struct ecsrev_canon__member m_ManagedScalableTarget[] = {
+static const struct ecsrev_canon__member s_ManagedScalableTarget_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
@@ -314,8 +314,8 @@ static const struct ecsrev_canon__member m_ManagedScalableTarget[] = {
     {"maxCapacity", &s_number},
 };
 static const struct ecsrev_canon__shape s_ManagedScalableTarget = {
-    ECSREV_CANON__OBJECT, m_ManagedScalableTarget, 6, NULL};
-static const struct ecsrev_canon__member m_ManagedApplicationAutoScalingPolicy[] = {
+    ECSREV_CANON__OBJECT, s_ManagedScalableTarget_members, 6, NULL};
+static const struct ecsrev_canon__member s_ManagedApplicationAutoScalingPolicy_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
@@ -325,26 +325,26 @@ static const struct ecsrev_canon__member m_ManagedApplicationAutoScalingPolicy[]
     {"metric", &s_string},
 };
 static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicy = {
-    ECSREV_CANON__OBJECT, m_ManagedApplicationAutoScalingPolicy, 7, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedApplicationAutoScalingPolicy_members, 7, NULL};
 static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicies = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedApplicationAutoScalingPolicy};
-static const struct ecsrev_canon__member m_ManagedAutoScaling[] = {
+static const struct ecsrev_canon__member s_ManagedAutoScaling_members[] = {
     {"scalableTarget", &s_ManagedScalableTarget},
     {"applicationAutoScalingPolicies", &s_ManagedApplicationAutoScalingPolicies},
 };
 static const struct ecsrev_canon__shape s_ManagedAutoScaling = {
-    ECSREV_CANON__OBJECT, m_ManagedAutoScaling, 2, NULL};
-static const struct ecsrev_canon__member m_ManagedMetricAlarm[] = {
+    ECSREV_CANON__OBJECT, s_ManagedAutoScaling_members, 2, NULL};
+static const struct ecsrev_canon__member s_ManagedMetricAlarm_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
     {"updatedAt", &s_timestamp},
 };
 static const struct ecsrev_canon__shape s_ManagedMetricAlarm = {
-    ECSREV_CANON__OBJECT, m_ManagedMetricAlarm, 4, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedMetricAlarm_members, 4, NULL};
 static const struct ecsrev_canon__shape s_ManagedMetricAlarms = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedMetricAlarm};
-static const struct ecsrev_canon__member m_ManagedLogGroup[] = {
+static const struct ecsrev_canon__member s_ManagedLogGroup_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
     {"statusReason", &s_string},
@@ -352,10 +352,10 @@ static const struct ecsrev_canon__member m_ManagedLogGroup[] = {
     {"logGroupName", &s_string},
 };
 static const struct ecsrev_canon__shape s_ManagedLogGroup = {
-    ECSREV_CANON__OBJECT, m_ManagedLogGroup, 5, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedLogGroup_members, 5, NULL};
 static const struct ecsrev_canon__shape s_ManagedLogGroups = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedLogGroup};
-static const struct ecsrev_canon__member m_ECSManagedResources[] = {
+static const struct ecsrev_canon__member s_ECSManagedResources_members[] = {
     {"ingressPaths", &s_ManagedIngressPaths},
     {"autoScaling", &s_ManagedAutoScaling},
     {"metricAlarms", &s_ManagedMetricAlarms},
@@ -363,33 +363,33 @@ static const struct ecsrev_canon__member m_ECSManagedResources[] = {
     {"logGroups", &s_ManagedLogGroups},
 };
 static const struct ecsrev_canon__shape s_ECSManagedResources = {
-    ECSREV_CANON__OBJECT, m_ECSManagedResources, 5, NULL};
-static const struct ecsrev_canon__member m_RuntimePlatformOverride[] = {
+    ECSREV_CANON__OBJECT, s_ECSManagedResources_members, 5, NULL};
+static const struct ecsrev_canon__member s_RuntimePlatformOverride_members[] = {
     {"cpuArchitecture", &s_string},
 };
 static const struct ecsrev_canon__shape s_RuntimePlatformOverride = {
-    ECSREV_CANON__OBJECT, m_RuntimePlatformOverride, 1, NULL};
-static const struct ecsrev_canon__member m_ServiceRevisionOverrides[] = {
+    ECSREV_CANON__OBJECT, s_RuntimePlatformOverride_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceRevisionOverrides_members[] = {
     {"runtimePlatform", &s_RuntimePlatformOverride},
 };
 static const struct ecsrev_canon__shape s_ServiceRevisionOverrides = {
-    ECSREV_CANON__OBJECT, m_ServiceRevisionOverrides, 1, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceRevisionOverrides_members, 1, NULL};
 static const struct ecsrev_canon__shape s_MetricNamesList = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_string};
-static const struct ecsrev_canon__member m_MetricConfiguration[] = {
+static const struct ecsrev_canon__member s_MetricConfiguration_members[] = {
     {"metricNames", &s_MetricNamesList},
     {"resolutionSeconds", &s_number},
 };
 static const struct ecsrev_canon__shape s_MetricConfiguration = {
-    ECSREV_CANON__OBJECT, m_MetricConfiguration, 2, NULL};
+    ECSREV_CANON__OBJECT, s_MetricConfiguration_members, 2, NULL};
 static const struct ecsrev_canon__shape s_MetricConfigurationList = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_MetricConfiguration};
-static const struct ecsrev_canon__member m_MonitoringConfiguration[] = {
+static const struct ecsrev_canon__member s_MonitoringConfiguration_members[] = {
     {"metricConfigurations", &s_MetricConfigurationList},
 };
 static const struct ecsrev_canon__shape s_MonitoringConfiguration = {
-    ECSREV_CANON__OBJECT, m_MonitoringConfiguration, 1, NULL};
-static const struct ecsrev_canon__member m_ServiceRevision[] = {
+    ECSREV_CANON__OBJECT, s_MonitoringConfiguration_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceRevision_members[] = {
     {"serviceRevisionArn", &s_string},
     {"serviceArn", &s_string},
     {"clusterArn", &s_string},
@@ -414,7 +414,7 @@ static const struct ecsrev_canon__member m_ServiceRevision[] = {
     {"monitoring", &s_MonitoringConfiguration},
 };
 static const struct ecsrev_canon__shape s_ServiceRevision = {
-    ECSREV_CANON__OBJECT, m_ServiceRevision, 22, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceRevision_members, 22, NULL};
 
 const struct ecsrev_canon__shape *ecsrev_canon__revision_shape(void)
 {

@@ -44,7 +44,11 @@
 #define SCHEMA_KEY "schema"
 #define HEAD_KEY "head"
 #define RECORD_VERSION 1
-#define RECORD_FIXED (1 + 2 * ECSREV_HASH_LEN + 8)
+#define RECORD_FIXED ((size_t)2 * ECSREV_HASH_LEN + 1 + 8)
+/* Offset of created_ms in a revs record (size_t: used in pointer arithmetic). */
+#define RECORD_TIME_OFF ((size_t)2 * ECSREV_HASH_LEN + 1)
+/* prev head || head at the start of an events value. */
+#define EVENT_HEADS ((size_t)2 * ECSREV_SHA256_LEN)
 #define INITIAL_MAP ((size_t)64 * 1024 * 1024)
 #define MAX_KEY 511
 #define MAX_MAP ((size_t)1 << 40)
@@ -94,6 +98,18 @@ static int64_t get_time(const uint8_t *p)
 
 /* ---- opening ---- */
 
+/*
+ * The text of errno value e in buf: strerror_r (the XSI one, with
+ * _POSIX_C_SOURCE) because strerror's static buffer is not thread-safe.
+ */
+static const char *errno_text(int e, char *buf, size_t cap)
+{
+    if (strerror_r(e, buf, cap) != 0) {
+        (void)snprintf(buf, cap, "errno %d", e);
+    }
+    return buf;
+}
+
 static int make_dirs(const char *path, struct ecsrev_error *err)
 {
     char *p = ecsrev_xstrdup(path);
@@ -105,8 +121,10 @@ static int make_dirs(const char *path, struct ecsrev_error *err)
         char c = *s;
         *s = '\0';
         if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno,
-                                        "cannot create store folder '%s': %s", p, strerror(errno));
+            int e = errno;
+            char et[128];
+            rc = ecsrev_error_set_cause(err, ECSREV_EIO, e, "cannot create store folder '%s': %s",
+                                        p, errno_text(e, et, sizeof(et)));
             break;
         }
         *s = c;
@@ -123,8 +141,10 @@ static int check_path(const char *dir, bool readonly, struct ecsrev_error *err)
     struct stat st;
     if (lstat(dir, &st) != 0) {
         if (errno != ENOENT) {
-            return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "store '%s': %s", dir,
-                                          strerror(errno));
+            int e = errno;
+            char et[128];
+            return ecsrev_error_set_cause(err, ECSREV_EIO, e, "store '%s': %s", dir,
+                                          errno_text(e, et, sizeof(et)));
         }
         if (readonly) {
             return ecsrev_error_set(
@@ -345,7 +365,7 @@ static bool decode_record(struct record *r, const MDB_val *v)
     }
     r->content_hash = p + 1;
     r->config_hash = p + 1 + ECSREV_HASH_LEN;
-    r->created_ms = get_time(p + 1 + 2 * ECSREV_HASH_LEN);
+    r->created_ms = get_time(p + RECORD_TIME_OFF);
     char *s = (char *)p + RECORD_FIXED;
     char *end = (char *)p + v->mv_size;
     r->service_arn = s;
@@ -368,7 +388,7 @@ static void encode_record(struct ecsrev_buf *b, const struct ecsrev_revision *re
     fixed[0] = RECORD_VERSION;
     memcpy(fixed + 1, rev->content_hash, ECSREV_HASH_LEN);
     memcpy(fixed + 1 + ECSREV_HASH_LEN, rev->config_hash, ECSREV_HASH_LEN);
-    put_time(fixed + 1 + 2 * ECSREV_HASH_LEN, rev->created_ms);
+    put_time(fixed + RECORD_TIME_OFF, rev->created_ms);
     const char *strs[3] = {rev->service_arn, rev->cluster_arn, rev->task_definition};
     ecsrev_buf_clear(b);
     ecsrev_buf_add(b, fixed, sizeof(fixed));
@@ -668,9 +688,10 @@ static int lock_writer(struct ecsrev_store *s, struct ecsrev_error *err)
         (void)snprintf(path, sizeof(path), "%s/writer.lock", s->path);
         s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (s->lock_fd < 0) {
-            return ecsrev_error_set_cause(err, ECSREV_ESTORE, errno,
-                                          "store '%s': cannot open %s: %s", s->path, "writer.lock",
-                                          strerror(errno));
+            int e = errno;
+            char et[128];
+            return ecsrev_error_set_cause(err, ECSREV_ESTORE, e, "store '%s': cannot open %s: %s",
+                                          s->path, "writer.lock", errno_text(e, et, sizeof(et)));
         }
     }
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) {
@@ -681,8 +702,10 @@ static int lock_writer(struct ecsrev_store *s, struct ecsrev_error *err)
     }
     while (flock(s->lock_fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
-            return ecsrev_error_set_cause(err, ECSREV_ESTORE, errno, "store '%s': cannot lock: %s",
-                                          s->path, strerror(errno));
+            int e = errno;
+            char et[128];
+            return ecsrev_error_set_cause(err, ECSREV_ESTORE, e, "store '%s': cannot lock: %s",
+                                          s->path, errno_text(e, et, sizeof(et)));
         }
     }
     return 0;
@@ -1159,7 +1182,7 @@ int ecsrev_store_events(struct ecsrev_store *s, ecsrev_store_event_fn fn, void *
         if ((lrc = mdb_cursor_get(cur, &key, &val, op)) != 0) {
             break;
         }
-        if (key.mv_size != 8 || val.mv_size < 2 * ECSREV_SHA256_LEN) {
+        if (key.mv_size != 8 || val.mv_size < EVENT_HEADS) {
             rc = ecsrev_error_set(err, ECSREV_ESTORE, "store: damaged event record");
             break;
         }
@@ -1167,8 +1190,8 @@ int ecsrev_store_events(struct ecsrev_store *s, ecsrev_store_event_fn fn, void *
         ev.seq = get_u64(key.mv_data);
         memcpy(ev.prev, val.mv_data, ECSREV_SHA256_LEN);
         memcpy(ev.head, (uint8_t *)val.mv_data + ECSREV_SHA256_LEN, ECSREV_SHA256_LEN);
-        ev.body = (const char *)val.mv_data + 2 * ECSREV_SHA256_LEN;
-        ev.body_len = val.mv_size - 2 * ECSREV_SHA256_LEN;
+        ev.body = (const char *)val.mv_data + EVENT_HEADS;
+        ev.body_len = val.mv_size - EVENT_HEADS;
         rc = fn(&ev, payload);
     }
     if (rc == 0 && lrc != 0 && lrc != MDB_NOTFOUND) {

@@ -291,7 +291,7 @@ int ecsrev_verify_store(struct ecsrev_verify_report *out, struct ecsrev_store *s
 int ecsrev_verify_head_parse(uint8_t out[ECSREV_SHA256_LEN], const char *hex,
                              struct ecsrev_error *err)
 {
-    if (strlen(hex) != 2 * ECSREV_SHA256_LEN) {
+    if (strlen(hex) != (size_t)2 * ECSREV_SHA256_LEN) {
         return ecsrev_error_set(err, ECSREV_EINVAL, "'%.80s' is not a chain head (64 hex digits)",
                                 hex);
     }

@@ -2,6 +2,11 @@
 
 Each test gets a fresh temporary folder with its own store; the binary under
 test comes from ECSREV_BIN (set by ctest), fixtures from ECSREV_TEST_DATA.
+
+With ECSREV_VALGRIND=1 (scripts/valgrind.sh) run_cli() runs the binary under
+valgrind (VALGRIND below: exit 99 on any memory error or definite leak) and
+multiplies its timeouts by VALGRIND_SLOWDOWN. Tests that start the binary
+themselves can use command() and scaled_timeout() to get the same.
 """
 import json
 import os
@@ -15,6 +20,23 @@ DATA = os.environ.get("ECSREV_TEST_DATA",
                       os.path.join(os.path.dirname(__file__), "..", "data"))
 SOURCE = os.environ.get("ECSREV_SOURCE_DIR",
                         os.path.join(os.path.dirname(__file__), "..", ".."))
+
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--quiet"]
+VALGRIND_ON = os.environ.get("ECSREV_VALGRIND") == "1"
+VALGRIND_SLOWDOWN = 10
+
+
+def command(*args):
+    """argv list running the binary under test with args (under valgrind if on)."""
+    return (VALGRIND if VALGRIND_ON else []) + [BIN] + list(args)
+
+
+def scaled_timeout(seconds):
+    """A timeout for one run of the binary, longer under valgrind."""
+    if VALGRIND_ON and seconds is not None:
+        return seconds * VALGRIND_SLOWDOWN
+    return seconds
 
 
 def data(*parts):
@@ -52,8 +74,8 @@ class CliTest(unittest.TestCase):
         e = dict(self.env)
         if env:
             e.update(env)
-        proc = subprocess.run([BIN] + list(args), input=stdin, capture_output=True,
-                              env=e, timeout=timeout, text=not binary)
+        proc = subprocess.run(command(*args), input=stdin, capture_output=True,
+                              env=e, timeout=scaled_timeout(timeout), text=not binary)
         return Result(proc)
 
     def ok(self, *args, **kw):
