@@ -54,8 +54,8 @@ enum ecsrev_rule_kind {
 
 /** Description of a rule (built-in or custom). Strings are static or owned by the config. */
 struct ecsrev_rule_info {
-    const char *id;          /**< stable id: "ECS.2", "ECSREV-EBS-UNENCRYPTED", "CUSTOM-1" */
-    const char *control;     /**< AWS Security Hub control id, or NULL */
+    const char *id;                /**< stable id: "ECS.2", "ECSREV-EBS-UNENCRYPTED", "CUSTOM-1" */
+    const char *control;           /**< AWS Security Hub control id, or NULL */
     enum ecsrev_severity severity; /**< default severity */
     enum ecsrev_rule_kind kind;
     const char *title;       /**< one line */
@@ -108,11 +108,11 @@ struct ecsrev_finding {
     enum ecsrev_severity severity;       /**< effective severity */
     char *service_arn;
     char *revision_arn;
-    int64_t created_ms;  /**< revision's createdAt or ECSREV_TIME_NONE */
-    char *previous_arn;  /**< change rules: the revision before; else NULL */
-    char *path;          /**< where in the canonical revision ("containerImages[web].image") */
-    char *value;         /**< offending value as JSON text, or NULL when absent */
-    char *message;       /**< what is wrong, one line */
+    int64_t created_ms; /**< revision's createdAt or ECSREV_TIME_NONE */
+    char *previous_arn; /**< change rules: the revision before; else NULL */
+    char *path;         /**< where in the canonical revision ("containerImages[web].image") */
+    char *value;        /**< offending value as JSON text, or NULL when absent */
+    char *message;      /**< what is wrong, one line */
     const char *suppressed_by; /**< exception reason when an exception applies, else NULL */
 };
 
@@ -193,7 +193,10 @@ struct ecsrev_report_options {
     int64_t generated_ms;         /**< report time (ECSREV_TIME_NONE: left out) */
     const char *tool_version;     /**< "0.1.0"; NULL: left out */
 };
-#define ECSREV_REPORT_OPTIONS_INIT {ECSREV_REPORT_TEXT, ECSREV_SEV_MEDIUM, ECSREV_TIME_NONE, NULL}
+#define ECSREV_REPORT_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        ECSREV_REPORT_TEXT, ECSREV_SEV_MEDIUM, ECSREV_TIME_NONE, NULL                              \
+    }
 
 /**
  * Render the findings of a finished audit.

@@ -36,18 +36,18 @@ extern "C" {
 
 /** Change categories, in their display and sort order. */
 enum ecsrev_diff_category {
-    ECSREV_CAT_IMAGES = 0,         /**< "images": containerImages */
-    ECSREV_CAT_TASK_DEFINITION,    /**< "task-definition" */
-    ECSREV_CAT_NETWORKING,         /**< "networking": networkConfiguration */
-    ECSREV_CAT_LOAD_BALANCERS,     /**< "load-balancers" */
-    ECSREV_CAT_VOLUMES,            /**< "volumes" */
-    ECSREV_CAT_SERVICE_CONNECT,    /**< "service-connect" */
-    ECSREV_CAT_SERVICE_DISCOVERY,  /**< "service-discovery": serviceRegistries */
-    ECSREV_CAT_VPC_LATTICE,        /**< "vpc-lattice" */
-    ECSREV_CAT_COMPUTE,            /**< "compute" */
-    ECSREV_CAT_SECURITY,           /**< "security": guardDutyEnabled */
-    ECSREV_CAT_MANAGED_RESOURCES,  /**< "managed-resources": ecsManagedResources */
-    ECSREV_CAT_OTHER,              /**< "other": everything else */
+    ECSREV_CAT_IMAGES = 0,        /**< "images": containerImages */
+    ECSREV_CAT_TASK_DEFINITION,   /**< "task-definition" */
+    ECSREV_CAT_NETWORKING,        /**< "networking": networkConfiguration */
+    ECSREV_CAT_LOAD_BALANCERS,    /**< "load-balancers" */
+    ECSREV_CAT_VOLUMES,           /**< "volumes" */
+    ECSREV_CAT_SERVICE_CONNECT,   /**< "service-connect" */
+    ECSREV_CAT_SERVICE_DISCOVERY, /**< "service-discovery": serviceRegistries */
+    ECSREV_CAT_VPC_LATTICE,       /**< "vpc-lattice" */
+    ECSREV_CAT_COMPUTE,           /**< "compute" */
+    ECSREV_CAT_SECURITY,          /**< "security": guardDutyEnabled */
+    ECSREV_CAT_MANAGED_RESOURCES, /**< "managed-resources": ecsManagedResources */
+    ECSREV_CAT_OTHER,             /**< "other": everything else */
     ECSREV_CAT_COUNT
 };
 
@@ -78,7 +78,10 @@ struct ecsrev_changes {
     bool same_config; /**< both configuration hashes were equal (no comparison was needed) */
 };
 
-#define ECSREV_CHANGES_INIT {NULL, 0, 0, false}
+#define ECSREV_CHANGES_INIT                                                                        \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 /** Options for ecsrev_diff_revisions(). */
 struct ecsrev_diff_options {
@@ -86,7 +89,10 @@ struct ecsrev_diff_options {
     unsigned categories;
 };
 
-#define ECSREV_DIFF_OPTIONS_INIT {0}
+#define ECSREV_DIFF_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /** Empty @p c. */
 void ecsrev_changes_init(struct ecsrev_changes *c);
@@ -134,8 +140,8 @@ ECSREV_MUST_CHECK int ecsrev_diff_docs(struct ecsrev_changes *out, const char *c
  * both taken whole (identity members included). Values are canonical JSON.
  * @return 0 or ECSREV_EPARSE if a document is not JSON
  */
-ECSREV_MUST_CHECK int ecsrev_diff_patch(struct ecsrev_buf *out, const char *canon_a,
-                                        size_t len_a, const char *canon_b, size_t len_b,
+ECSREV_MUST_CHECK int ecsrev_diff_patch(struct ecsrev_buf *out, const char *canon_a, size_t len_a,
+                                        const char *canon_b, size_t len_b,
                                         struct ecsrev_error *err);
 
 /**
@@ -162,7 +168,10 @@ struct ecsrev_diff_render_options {
     const char *to_label;   /**< names B likewise, or NULL */
 };
 
-#define ECSREV_DIFF_RENDER_OPTIONS_INIT {false, NULL, NULL}
+#define ECSREV_DIFF_RENDER_OPTIONS_INIT                                                            \
+    {                                                                                              \
+        false, NULL, NULL                                                                          \
+    }
 
 /**
  * Append the whole diff of @p a → @p b in @p format: a header naming both
@@ -189,10 +198,10 @@ ECSREV_MUST_CHECK int ecsrev_diff_render_text_changes(struct ecsrev_buf *out,
 
 /** One entry of `ecsrev log`. All pointers borrowed. */
 struct ecsrev_diff_log_entry {
-    const struct ecsrev_revision *rev;     /**< the revision the entry is about */
-    const struct ecsrev_revision *prev;    /**< the one before it in its service, or NULL */
-    const struct ecsrev_changes *changes;  /**< prev → rev (empty when prev is NULL) */
-    bool with_changes;                     /**< include the full field diff (log -p) */
+    const struct ecsrev_revision *rev;    /**< the revision the entry is about */
+    const struct ecsrev_revision *prev;   /**< the one before it in its service, or NULL */
+    const struct ecsrev_changes *changes; /**< prev → rev (empty when prev is NULL) */
+    bool with_changes;                    /**< include the full field diff (log -p) */
 };
 
 /**

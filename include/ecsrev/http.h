@@ -104,9 +104,10 @@ struct ecsrev_http_options {
     int64_t connect_timeout_ms; /**< TCP + TLS connect; default 10 s */
     int64_t read_timeout_ms;    /**< fail when no byte moves for this long once connected; 60 s */
     const char *ca_bundle;      /**< PEM file of trusted CAs (AWS_CA_BUNDLE), NULL: system */
-    size_t max_body;            /**< cap on one response body and on all bodies in flight together; 0: ECSREV_HTTP_MAX_BODY_DEFAULT */
-    size_t max_connections;     /**< connections kept per host; default 8 */
-    const char *user_agent;     /**< User-Agent; NULL: "ecsrev" */
+    size_t max_body;        /**< cap on one response body and on all bodies in flight together; 0:
+                               ECSREV_HTTP_MAX_BODY_DEFAULT */
+    size_t max_connections; /**< connections kept per host; default 8 */
+    const char *user_agent; /**< User-Agent; NULL: "ecsrev" */
 };
 
 /** Defaults: 10 s connect, 60 s read, system CAs, 64 MiB, 8 connections. */

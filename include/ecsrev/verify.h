@@ -42,17 +42,20 @@ struct ecsrev_verify_problem {
 
 /** Result of a verification. Initialize with ECSREV_VERIFY_REPORT_INIT. */
 struct ecsrev_verify_report {
-    uint64_t revisions;                 /**< revision records checked */
-    uint64_t events;                    /**< chain events checked */
-    uint8_t head[ECSREV_SHA256_LEN];    /**< head recorded by the store */
-    uint64_t seq;                       /**< sequence number of the recorded head */
-    bool expect_given;                  /**< an expected head was checked */
-    bool expect_found;                  /**< it is one of the chain's heads */
-    uint64_t expect_seq;                /**< event whose head it is */
+    uint64_t revisions;              /**< revision records checked */
+    uint64_t events;                 /**< chain events checked */
+    uint8_t head[ECSREV_SHA256_LEN]; /**< head recorded by the store */
+    uint64_t seq;                    /**< sequence number of the recorded head */
+    bool expect_given;               /**< an expected head was checked */
+    bool expect_found;               /**< it is one of the chain's heads */
+    uint64_t expect_seq;             /**< event whose head it is */
     struct ecsrev_verify_problem *problems;
     size_t n_problems;
 };
-#define ECSREV_VERIFY_REPORT_INIT {0, 0, {0}, 0, false, false, 0, NULL, 0}
+#define ECSREV_VERIFY_REPORT_INIT                                                                  \
+    {                                                                                              \
+        0, 0, {0}, 0, false, false, 0, NULL, 0                                                     \
+    }
 
 /**
  * Check the whole store (read-only).
@@ -61,9 +64,8 @@ struct ecsrev_verify_report {
  * @return 0 when the check ran (damage is reported in @p out, not as an
  *         error), or ECSREV_ESTORE when the store could not be read
  */
-ECSREV_MUST_CHECK int ecsrev_verify_store(struct ecsrev_verify_report *out,
-                                          struct ecsrev_store *s, const uint8_t *expect,
-                                          struct ecsrev_error *err);
+ECSREV_MUST_CHECK int ecsrev_verify_store(struct ecsrev_verify_report *out, struct ecsrev_store *s,
+                                          const uint8_t *expect, struct ecsrev_error *err);
 
 /** Free what @p r owns and reset it. Accepts NULL. */
 void ecsrev_verify_report_dispose(struct ecsrev_verify_report *r);

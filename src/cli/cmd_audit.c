@@ -65,8 +65,9 @@ static void shift(struct walk *w, const struct ecsrev_revision *rev)
 static int on_revision(const struct ecsrev_revision *rev, void *payload)
 {
     struct walk *w = payload;
-    bool selected = w->all || (w->since_ms != ECSREV_TIME_NONE && rev->created_ms != ECSREV_TIME_NONE &&
-                               rev->created_ms >= w->since_ms);
+    bool selected =
+        w->all || (w->since_ms != ECSREV_TIME_NONE && rev->created_ms != ECSREV_TIME_NONE &&
+                   rev->created_ms >= w->since_ms);
     if (selected) {
         const struct ecsrev_revision *prev = w->have_last ? &w->last : NULL;
         int rc = ecsrev_audit_revision(w->audit, rev, prev, &w->err);
@@ -239,8 +240,8 @@ static int load_config(struct ecsrev_audit_config **cfg, const char *path, int64
     if (path != NULL && cli_read_file(&text, path, CLI_MAX_INPUT, &err) < 0) {
         return cli_fail(&err);
     }
-    int rc = ecsrev_audit_config_new(cfg, path != NULL ? text.ptr : NULL, text.len, path, now_ms,
-                                     &err);
+    int rc =
+        ecsrev_audit_config_new(cfg, path != NULL ? text.ptr : NULL, text.len, path, now_ms, &err);
     ecsrev_buf_dispose(&text);
     return rc < 0 ? cli_fail(&err) : 0;
 }
@@ -293,12 +294,10 @@ int cmd_audit(int argc, char **argv)
         {"since", 0, CLI_STRING, &o.since, "DATE",
          "audit revisions created since DATE (2026-01-31, 7d, ...)", 0, 0},
         {"rules", 'r', CLI_STRING, &o.rules, "FILE", "rules file (see docs/rules.md)", 0, 0},
-        {"format", 'f', CLI_STRING, &o.format, "FMT", "text, json, sarif, junit or markdown", 0,
-         0},
+        {"format", 'f', CLI_STRING, &o.format, "FMT", "text, json, sarif, junit or markdown", 0, 0},
         {"fail-on", 0, CLI_STRING, &o.fail_on, "SEVERITY",
          "exit 1 on findings at or above low, medium (default), high or critical", 0, 0},
-        {"fetch", 0, CLI_FLAG, &o.fetch, NULL, "fetch the selected services from ECS first", 0,
-         0},
+        {"fetch", 0, CLI_FLAG, &o.fetch, NULL, "fetch the selected services from ECS first", 0, 0},
         {"store", 0, CLI_STRING, &o.store, "DIR", "store folder", 0, 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0, 0},
     };

@@ -145,8 +145,8 @@ struct log_args {
     bool patch;
 };
 
-static int check_args(struct log_state *s, int64_t *until_ms, const struct log_args *a,
-                      char **ops, size_t n_ops)
+static int check_args(struct log_state *s, int64_t *until_ms, const struct log_args *a, char **ops,
+                      size_t n_ops)
 {
     struct ecsrev_error err = ECSREV_ERROR_INIT;
     int64_t now = cli_now_ms();

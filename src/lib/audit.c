@@ -178,8 +178,8 @@ char *ecsrev_audit__asprintf(const char *fmt, ...)
 
 static bool is_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '$';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '$';
 }
 
 void ecsrev_audit__path_dispose(struct audit_path *p)
@@ -197,8 +197,7 @@ void ecsrev_audit__path_dispose(struct audit_path *p)
 }
 
 /* Parse one "name" or "name[sel]" at *pos; leaves *pos after it. */
-static int parse_step(struct path_step *st, const char *text, size_t *pos,
-                      struct ecsrev_error *err)
+static int parse_step(struct path_step *st, const char *text, size_t *pos, struct ecsrev_error *err)
 {
     size_t i = *pos;
     size_t start = i;
@@ -308,10 +307,10 @@ static void walk_missing(const struct walk *w, const char *concrete, size_t from
     char *path = ecsrev_xstrdup(concrete);
     for (size_t i = from; i < w->p->n; i++) {
         const struct path_step *st = &w->p->steps[i];
-        char *next = ecsrev_audit__asprintf(
-            "%s%s%s%s%s%s", path, path[0] != '\0' ? "." : "", st->name,
-            st->sel != SEL_NONE ? "[" : "", st->sel == SEL_ALL ? "*" : (st->key ? st->key : ""),
-            st->sel != SEL_NONE ? "]" : "");
+        char *next = ecsrev_audit__asprintf("%s%s%s%s%s%s", path, path[0] != '\0' ? "." : "",
+                                            st->name, st->sel != SEL_NONE ? "[" : "",
+                                            st->sel == SEL_ALL ? "*" : (st->key ? st->key : ""),
+                                            st->sel != SEL_NONE ? "]" : "");
         free(path);
         path = next;
     }
@@ -369,10 +368,10 @@ static void walk_from(const struct walk *w, const cJSON *node, size_t i, const c
         walk_missing(w, concrete, i);
         return;
     }
-    char *here = ecsrev_audit__asprintf("%s%s%s", concrete, concrete[0] != '\0' ? "." : "",
-                                        st->name);
-    char *mpath = ecsrev_audit__asprintf("%s%s%s", member_path, member_path[0] != '\0' ? "." : "",
-                                         st->name);
+    char *here =
+        ecsrev_audit__asprintf("%s%s%s", concrete, concrete[0] != '\0' ? "." : "", st->name);
+    char *mpath =
+        ecsrev_audit__asprintf("%s%s%s", member_path, member_path[0] != '\0' ? "." : "", st->name);
     if (st->sel == SEL_NONE) {
         walk_from(w, child, i + 1, here, mpath);
     } else if (cJSON_IsArray(child)) {
@@ -502,8 +501,8 @@ static int check_keys(const cJSON *obj, const char *const *keys, const char *whe
     return 0;
 }
 
-static int want_type(const cJSON *v, bool ok, const char *type, const char *where,
-                     const char *key, struct ecsrev_error *err)
+static int want_type(const cJSON *v, bool ok, const char *type, const char *where, const char *key,
+                     struct ecsrev_error *err)
 {
     if (ok) {
         return 0;
@@ -588,8 +587,7 @@ static int parse_platform_versions(struct ecsrev_audit_config *cfg, const cJSON 
         rc = get_string(&cfg->pv_windows, pv, "windows", false, w, err);
     }
     if (rc == 0 && (!version_ok(cfg->pv_linux) || !version_ok(cfg->pv_windows))) {
-        rc = ecsrev_error_set(err, ECSREV_EINVAL, "%s: expected LATEST or a version like 1.4.0",
-                              w);
+        rc = ecsrev_error_set(err, ECSREV_EINVAL, "%s: expected LATEST or a version like 1.4.0", w);
     }
     free(w);
     return rc;
@@ -612,8 +610,8 @@ static int parse_rule_settings(struct ecsrev_audit_config *cfg, const cJSON *r,
         rc = check_keys(r, idx == R_ECS10 ? keys10 : keys, where, err);
     }
     const cJSON *en = rc == 0 ? cJSON_GetObjectItemCaseSensitive(r, "enabled") : NULL;
-    if (en != NULL && (rc = want_type(en, cJSON_IsBool(en), "a boolean", where, "enabled",
-                                      err)) == 0) {
+    if (en != NULL &&
+        (rc = want_type(en, cJSON_IsBool(en), "a boolean", where, "enabled", err)) == 0) {
         cfg->enabled[idx] = cJSON_IsTrue(en);
     }
     if (rc == 0) {
@@ -757,8 +755,8 @@ static int parse_exception(struct ecsrev_audit_config *cfg, const cJSON *e, size
     if (rc == 0 && now_ms >= exp_ms) {
         cfg->expired++;
     } else if (rc == 0) {
-        cfg->exceptions = ecsrev_xrealloc(cfg->exceptions,
-                                          (cfg->n_exceptions + 1) * sizeof(*cfg->exceptions));
+        cfg->exceptions =
+            ecsrev_xrealloc(cfg->exceptions, (cfg->n_exceptions + 1) * sizeof(*cfg->exceptions));
         cfg->exceptions[cfg->n_exceptions++] = x;
         x.rule = x.service = x.reason = NULL;
     }
@@ -787,7 +785,7 @@ static int parse_exceptions(struct ecsrev_audit_config *cfg, const cJSON *arr, i
     return 0;
 }
 
-static const char *const s_op_names[] = {"equals", "not-equals", "in", "not-in",
+static const char *const s_op_names[] = {"equals", "not-equals", "in",     "not-in",
                                          "exists", "absent",     "matches"};
 
 static bool valid_id(const char *id)
@@ -857,8 +855,7 @@ static int parse_custom_fields(struct ecsrev_audit_config *cfg, struct custom_ru
         rc = ecsrev_error_set(err, ECSREV_EINVAL,
                               "%s: id must be 1-64 letters, digits, '.', '_' or '-'", where);
     } else if (rc == 0 && (builtin_index(c->id) >= 0 || custom_known(cfg, c->id))) {
-        rc = ecsrev_error_set(err, ECSREV_EINVAL, "%s: id is already used by another rule",
-                              where);
+        rc = ecsrev_error_set(err, ECSREV_EINVAL, "%s: id is already used by another rule", where);
     }
     if (rc == 0) {
         rc = get_string(&c->title, obj, "title", false, where, err);
@@ -882,8 +879,7 @@ static int parse_custom_fields(struct ecsrev_audit_config *cfg, struct custom_ru
     return rc;
 }
 
-static int parse_custom(struct ecsrev_audit_config *cfg, const cJSON *arr,
-                        struct ecsrev_error *err)
+static int parse_custom(struct ecsrev_audit_config *cfg, const cJSON *arr, struct ecsrev_error *err)
 {
     if (!cJSON_IsArray(arr)) {
         return ecsrev_error_set(err, ECSREV_EINVAL, "custom: expected an array, got %s",
@@ -927,8 +923,8 @@ static int check_allow_rules(struct ecsrev_audit_config *cfg, const cJSON *rules
     const struct str_list *lists[] = {&cfg->registries, &cfg->subnets, &cfg->security_groups};
     for (size_t i = 0; i < 3; i++) {
         int r = needs[i].rule;
-        const cJSON *set = rules != NULL ? cJSON_GetObjectItemCaseSensitive(rules, s_builtin[r].id)
-                                         : NULL;
+        const cJSON *set =
+            rules != NULL ? cJSON_GetObjectItemCaseSensitive(rules, s_builtin[r].id) : NULL;
         bool asked = set != NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(set, "enabled"));
         if (asked && lists[i]->n == 0) {
             return ecsrev_error_set(err, ECSREV_EINVAL, "rules.%s: enabled but allow.%s is empty",

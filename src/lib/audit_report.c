@@ -215,8 +215,8 @@ static void render_text(struct out *o, const struct ecsrev_audit *a)
         text_finding(o, f);
     }
     put(o, "%s%zu finding%s (%zu critical, %zu high, %zu medium, %zu low)", last ? "\n" : "",
-        c.total, c.total == 1 ? "" : "s", c.by_sev[ECSREV_SEV_CRITICAL],
-        c.by_sev[ECSREV_SEV_HIGH], c.by_sev[ECSREV_SEV_MEDIUM], c.by_sev[ECSREV_SEV_LOW]);
+        c.total, c.total == 1 ? "" : "s", c.by_sev[ECSREV_SEV_CRITICAL], c.by_sev[ECSREV_SEV_HIGH],
+        c.by_sev[ECSREV_SEV_MEDIUM], c.by_sev[ECSREV_SEV_LOW]);
     if (c.suppressed > 0) {
         put(o, ", %zu suppressed", c.suppressed);
     }
@@ -225,8 +225,8 @@ static void render_text(struct out *o, const struct ecsrev_audit *a)
         ecsrev_audit_revisions(a) == 1 ? "" : "s");
     size_t expired = ecsrev_audit_config_expired(ecsrev_audit_config(a));
     if (expired > 0) {
-        put(o, "%zu exception%s expired and no longer appl%s\n", expired,
-            expired == 1 ? "" : "s", expired == 1 ? "ies" : "y");
+        put(o, "%zu exception%s expired and no longer appl%s\n", expired, expired == 1 ? "" : "s",
+            expired == 1 ? "ies" : "y");
     }
 }
 
@@ -375,8 +375,8 @@ static void sarif_result(struct out *o, const struct ecsrev_finding *f, size_t r
         put_jstr(o, f->suppressed_by);
         put_str(o, "}]");
     }
-    put(o, ",\"properties\":{\"severity\":\"%s\",\"controlId\":",
-        ecsrev_severity_name(f->severity));
+    put(o,
+        ",\"properties\":{\"severity\":\"%s\",\"controlId\":", ecsrev_severity_name(f->severity));
     put_jstr(o, f->rule->control);
     put_str(o, ",\"service\":");
     put_jstr(o, f->service_arn);
@@ -397,7 +397,7 @@ static void render_sarif(struct out *o, const struct ecsrev_audit *a,
     size_t n;
     const struct ecsrev_rule_info *rules = ecsrev_audit_config_rules(ecsrev_audit_config(a), &n);
     put_str(o, "{\"$schema\":\"" SARIF_SCHEMA "\",\"version\":\"2.1.0\",\"runs\":[{\"tool\":{"
-             "\"driver\":{\"name\":\"ecsrev\",\"informationUri\":\"" TOOL_URI "\"");
+               "\"driver\":{\"name\":\"ecsrev\",\"informationUri\":\"" TOOL_URI "\"");
     if (opts->tool_version != NULL) {
         put_str(o, ",\"version\":");
         put_jstr(o, opts->tool_version);
@@ -612,7 +612,7 @@ static void render_markdown(struct out *o, const struct ecsrev_audit *a,
             put_str(o, "\n## ");
             put_md(o, f->service_arn);
             put_str(o, "\n\n| Severity | Rule | Revision | Path | Value | Message |\n"
-                     "|---|---|---|---|---|---|\n");
+                       "|---|---|---|---|---|---|\n");
             last = f->service_arn;
         }
         md_finding(o, f);

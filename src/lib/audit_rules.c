@@ -385,8 +385,8 @@ static void rule_platform_version(struct ctx *c)
         add(c, R_ECS10, "platformVersion", v, "Fargate platform version %s is pinned, not LATEST",
             v->valuestring);
     } else if (version_cmp(v->valuestring, min) < 0) {
-        add(c, R_ECS10, "platformVersion", v,
-            "Fargate platform version %s is older than %s (%s)", v->valuestring, min, os);
+        add(c, R_ECS10, "platformVersion", v, "Fargate platform version %s is older than %s (%s)",
+            v->valuestring, min, os);
     }
 }
 
@@ -453,8 +453,7 @@ static void check_image(struct ctx *c, const cJSON *ci, const char *label)
         if (!ecsrev_audit__list_matches(allow, reg) && !ecsrev_audit__list_matches(allow, repo)) {
             char *path = ecsrev_audit__asprintf("containerImages[%s].image", label);
             add(c, R_IMAGE_REGISTRY, path, img,
-                "container '%s' uses an image from registry %s, which is not allowed", label,
-                reg);
+                "container '%s' uses an image from registry %s, which is not allowed", label, reg);
             free(path);
         }
         free(repo);
@@ -468,8 +467,8 @@ static void check_allowed(struct ctx *c, enum audit_builtin r, const char *membe
     if (!on(c, r)) {
         return;
     }
-    char *apath = ecsrev_audit__asprintf("networkConfiguration.awsvpcConfiguration.%s",
-                                         member_name);
+    char *apath =
+        ecsrev_audit__asprintf("networkConfiguration.awsvpcConfiguration.%s", member_name);
     const cJSON *arr = member(c->doc, apath);
     for (const cJSON *e = cJSON_IsArray(arr) ? arr->child : NULL; e != NULL; e = e->next) {
         if (cJSON_IsString(e) && !ecsrev_audit__list_matches(allow, e->valuestring)) {
@@ -525,7 +524,8 @@ static void change_public_ip(struct ctx *c)
     static const char path[] = "networkConfiguration.awsvpcConfiguration.assignPublicIp";
     const char *now = member_string(c->doc, path);
     const char *was = member_string(c->pdoc, path);
-    if (now != NULL && strcmp(now, "ENABLED") == 0 && (was == NULL || strcmp(was, "ENABLED") != 0)) {
+    if (now != NULL && strcmp(now, "ENABLED") == 0 &&
+        (was == NULL || strcmp(was, "ENABLED") != 0)) {
         add(c, R_CHANGE_EXPOSURE, path, member(c->doc, path),
             "public IP assignment was turned on (was %s)", was != NULL ? was : "unset");
     }
@@ -581,8 +581,8 @@ static void change_volume(struct ctx *c, const cJSON *vol, const char *label)
             label);
     } else if (pkey != NULL && key == NULL) {
         path = ecsrev_audit__asprintf("%s.kmsKeyId", base);
-        add(c, R_CHANGE_ENCRYPTION, path, NULL,
-            "managed EBS volume '%s' no longer uses KMS key %s", label, pkey);
+        add(c, R_CHANGE_ENCRYPTION, path, NULL, "managed EBS volume '%s' no longer uses KMS key %s",
+            label, pkey);
     }
     free(path);
     free(base);
@@ -709,8 +709,7 @@ static void revision_rules(struct ctx *c)
     each_elem(c, c->doc, "volumeConfigurations", check_volume);
     each_elem(c, c->doc, "containerImages", check_image);
     check_allowed(c, R_SUBNET, "subnets", &cfg->subnets, "subnet");
-    check_allowed(c, R_SECURITY_GROUP, "securityGroups", &cfg->security_groups,
-                  "security group");
+    check_allowed(c, R_SECURITY_GROUP, "securityGroups", &cfg->security_groups, "security group");
     rule_misc(c);
     rule_service_connect(c);
 }

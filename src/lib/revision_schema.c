@@ -41,22 +41,21 @@ static const struct ecsrev_canon__member s_LoadBalancer_members[] = {
     {"containerPort", &s_number},
     {"advancedConfiguration", &s_AdvancedConfiguration},
 };
-static const struct ecsrev_canon__shape s_LoadBalancer = {
-    ECSREV_CANON__OBJECT, s_LoadBalancer_members, 5, NULL};
-static const struct ecsrev_canon__shape s_LoadBalancers = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_LoadBalancer};
+static const struct ecsrev_canon__shape s_LoadBalancer = {ECSREV_CANON__OBJECT,
+                                                          s_LoadBalancer_members, 5, NULL};
+static const struct ecsrev_canon__shape s_LoadBalancers = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                           &s_LoadBalancer};
 static const struct ecsrev_canon__member s_ServiceRegistry_members[] = {
     {"registryArn", &s_string},
     {"port", &s_number},
     {"containerName", &s_string},
     {"containerPort", &s_number},
 };
-static const struct ecsrev_canon__shape s_ServiceRegistry = {
-    ECSREV_CANON__OBJECT, s_ServiceRegistry_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ServiceRegistries = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceRegistry};
-static const struct ecsrev_canon__shape s_StringList = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_string};
+static const struct ecsrev_canon__shape s_ServiceRegistry = {ECSREV_CANON__OBJECT,
+                                                             s_ServiceRegistry_members, 4, NULL};
+static const struct ecsrev_canon__shape s_ServiceRegistries = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                               &s_ServiceRegistry};
+static const struct ecsrev_canon__shape s_StringList = {ECSREV_CANON__ARRAY, NULL, 0, &s_string};
 static const struct ecsrev_canon__member s_AwsVpcConfiguration_members[] = {
     {"subnets", &s_StringList},
     {"securityGroups", &s_StringList},
@@ -74,10 +73,10 @@ static const struct ecsrev_canon__member s_ContainerImage_members[] = {
     {"imageDigest", &s_string},
     {"image", &s_string},
 };
-static const struct ecsrev_canon__shape s_ContainerImage = {
-    ECSREV_CANON__OBJECT, s_ContainerImage_members, 3, NULL};
-static const struct ecsrev_canon__shape s_ContainerImages = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ContainerImage};
+static const struct ecsrev_canon__shape s_ContainerImage = {ECSREV_CANON__OBJECT,
+                                                            s_ContainerImage_members, 3, NULL};
+static const struct ecsrev_canon__shape s_ContainerImages = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                             &s_ContainerImage};
 static const struct ecsrev_canon__member s_ServiceConnectTestTrafficHeaderMatchRules_members[] = {
     {"exact", &s_string},
 };
@@ -131,25 +130,24 @@ static const struct ecsrev_canon__member s_ServiceConnectService_members[] = {
 };
 static const struct ecsrev_canon__shape s_ServiceConnectService = {
     ECSREV_CANON__OBJECT, s_ServiceConnectService_members, 6, NULL};
-static const struct ecsrev_canon__shape s_ServiceConnectServiceList = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceConnectService};
-static const struct ecsrev_canon__shape s_LogConfigurationOptionsMap = {
-    ECSREV_CANON__MAP, NULL, 0, &s_string};
+static const struct ecsrev_canon__shape s_ServiceConnectServiceList = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                       &s_ServiceConnectService};
+static const struct ecsrev_canon__shape s_LogConfigurationOptionsMap = {ECSREV_CANON__MAP, NULL, 0,
+                                                                        &s_string};
 static const struct ecsrev_canon__member s_Secret_members[] = {
     {"name", &s_string},
     {"valueFrom", &s_string},
 };
-static const struct ecsrev_canon__shape s_Secret = {
-    ECSREV_CANON__OBJECT, s_Secret_members, 2, NULL};
-static const struct ecsrev_canon__shape s_SecretList = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_Secret};
+static const struct ecsrev_canon__shape s_Secret = {ECSREV_CANON__OBJECT, s_Secret_members, 2,
+                                                    NULL};
+static const struct ecsrev_canon__shape s_SecretList = {ECSREV_CANON__ARRAY, NULL, 0, &s_Secret};
 static const struct ecsrev_canon__member s_LogConfiguration_members[] = {
     {"logDriver", &s_string},
     {"options", &s_LogConfigurationOptionsMap},
     {"secretOptions", &s_SecretList},
 };
-static const struct ecsrev_canon__shape s_LogConfiguration = {
-    ECSREV_CANON__OBJECT, s_LogConfiguration_members, 3, NULL};
+static const struct ecsrev_canon__shape s_LogConfiguration = {ECSREV_CANON__OBJECT,
+                                                              s_LogConfiguration_members, 3, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectAccessLogConfiguration_members[] = {
     {"format", &s_string},
     {"includeQueryParameters", &s_string},
@@ -169,10 +167,8 @@ static const struct ecsrev_canon__member s_Tag_members[] = {
     {"key", &s_string},
     {"value", &s_string},
 };
-static const struct ecsrev_canon__shape s_Tag = {
-    ECSREV_CANON__OBJECT, s_Tag_members, 2, NULL};
-static const struct ecsrev_canon__shape s_Tags = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_Tag};
+static const struct ecsrev_canon__shape s_Tag = {ECSREV_CANON__OBJECT, s_Tag_members, 2, NULL};
+static const struct ecsrev_canon__shape s_Tags = {ECSREV_CANON__ARRAY, NULL, 0, &s_Tag};
 static const struct ecsrev_canon__member s_EBSTagSpecification_members[] = {
     {"resourceType", &s_string},
     {"tags", &s_Tags},
@@ -180,8 +176,8 @@ static const struct ecsrev_canon__member s_EBSTagSpecification_members[] = {
 };
 static const struct ecsrev_canon__shape s_EBSTagSpecification = {
     ECSREV_CANON__OBJECT, s_EBSTagSpecification_members, 3, NULL};
-static const struct ecsrev_canon__shape s_EBSTagSpecifications = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_EBSTagSpecification};
+static const struct ecsrev_canon__shape s_EBSTagSpecifications = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                  &s_EBSTagSpecification};
 static const struct ecsrev_canon__member s_ServiceManagedEBSVolumeConfiguration_members[] = {
     {"encrypted", &s_boolean},
     {"kmsKeyId", &s_string},
@@ -217,8 +213,8 @@ static const struct ecsrev_canon__member s_VpcLatticeConfiguration_members[] = {
 };
 static const struct ecsrev_canon__shape s_VpcLatticeConfiguration = {
     ECSREV_CANON__OBJECT, s_VpcLatticeConfiguration_members, 3, NULL};
-static const struct ecsrev_canon__shape s_VpcLatticeConfigurations = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_VpcLatticeConfiguration};
+static const struct ecsrev_canon__shape s_VpcLatticeConfigurations = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                      &s_VpcLatticeConfiguration};
 static const struct ecsrev_canon__member s_ServiceRevisionLoadBalancer_members[] = {
     {"targetGroupArn", &s_string},
     {"productionListenerRule", &s_string},
@@ -251,14 +247,11 @@ static const struct ecsrev_canon__member s_ManagedSecurityGroup_members[] = {
 };
 static const struct ecsrev_canon__shape s_ManagedSecurityGroup = {
     ECSREV_CANON__OBJECT, s_ManagedSecurityGroup_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ManagedSecurityGroups = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedSecurityGroup};
+static const struct ecsrev_canon__shape s_ManagedSecurityGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                   &s_ManagedSecurityGroup};
 static const struct ecsrev_canon__member s_ManagedCertificate_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-    {"domainName", &s_string},
+    {"arn", &s_string},          {"status", &s_string},     {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp}, {"domainName", &s_string},
 };
 static const struct ecsrev_canon__shape s_ManagedCertificate = {
     ECSREV_CANON__OBJECT, s_ManagedCertificate_members, 5, NULL};
@@ -268,8 +261,8 @@ static const struct ecsrev_canon__member s_ManagedListener_members[] = {
     {"statusReason", &s_string},
     {"updatedAt", &s_timestamp},
 };
-static const struct ecsrev_canon__shape s_ManagedListener = {
-    ECSREV_CANON__OBJECT, s_ManagedListener_members, 4, NULL};
+static const struct ecsrev_canon__shape s_ManagedListener = {ECSREV_CANON__OBJECT,
+                                                             s_ManagedListener_members, 4, NULL};
 static const struct ecsrev_canon__member s_ManagedListenerRule_members[] = {
     {"arn", &s_string},
     {"status", &s_string},
@@ -279,18 +272,14 @@ static const struct ecsrev_canon__member s_ManagedListenerRule_members[] = {
 static const struct ecsrev_canon__shape s_ManagedListenerRule = {
     ECSREV_CANON__OBJECT, s_ManagedListenerRule_members, 4, NULL};
 static const struct ecsrev_canon__member s_ManagedTargetGroup_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-    {"healthCheckPath", &s_string},
-    {"healthCheckPort", &s_number},
+    {"arn", &s_string},          {"status", &s_string},          {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp}, {"healthCheckPath", &s_string}, {"healthCheckPort", &s_number},
     {"port", &s_number},
 };
 static const struct ecsrev_canon__shape s_ManagedTargetGroup = {
     ECSREV_CANON__OBJECT, s_ManagedTargetGroup_members, 7, NULL};
-static const struct ecsrev_canon__shape s_ManagedTargetGroups = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedTargetGroup};
+static const struct ecsrev_canon__shape s_ManagedTargetGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                 &s_ManagedTargetGroup};
 static const struct ecsrev_canon__member s_ManagedIngressPath_members[] = {
     {"accessType", &s_string},
     {"endpoint", &s_string},
@@ -303,25 +292,17 @@ static const struct ecsrev_canon__member s_ManagedIngressPath_members[] = {
 };
 static const struct ecsrev_canon__shape s_ManagedIngressPath = {
     ECSREV_CANON__OBJECT, s_ManagedIngressPath_members, 8, NULL};
-static const struct ecsrev_canon__shape s_ManagedIngressPaths = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedIngressPath};
+static const struct ecsrev_canon__shape s_ManagedIngressPaths = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                 &s_ManagedIngressPath};
 static const struct ecsrev_canon__member s_ManagedScalableTarget_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-    {"minCapacity", &s_number},
-    {"maxCapacity", &s_number},
+    {"arn", &s_string},          {"status", &s_string},      {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp}, {"minCapacity", &s_number}, {"maxCapacity", &s_number},
 };
 static const struct ecsrev_canon__shape s_ManagedScalableTarget = {
     ECSREV_CANON__OBJECT, s_ManagedScalableTarget_members, 6, NULL};
 static const struct ecsrev_canon__member s_ManagedApplicationAutoScalingPolicy_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-    {"policyType", &s_string},
-    {"targetValue", &s_number},
+    {"arn", &s_string},          {"status", &s_string},     {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp}, {"policyType", &s_string}, {"targetValue", &s_number},
     {"metric", &s_string},
 };
 static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicy = {
@@ -342,24 +323,19 @@ static const struct ecsrev_canon__member s_ManagedMetricAlarm_members[] = {
 };
 static const struct ecsrev_canon__shape s_ManagedMetricAlarm = {
     ECSREV_CANON__OBJECT, s_ManagedMetricAlarm_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ManagedMetricAlarms = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedMetricAlarm};
+static const struct ecsrev_canon__shape s_ManagedMetricAlarms = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                 &s_ManagedMetricAlarm};
 static const struct ecsrev_canon__member s_ManagedLogGroup_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-    {"logGroupName", &s_string},
+    {"arn", &s_string},          {"status", &s_string},       {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp}, {"logGroupName", &s_string},
 };
-static const struct ecsrev_canon__shape s_ManagedLogGroup = {
-    ECSREV_CANON__OBJECT, s_ManagedLogGroup_members, 5, NULL};
-static const struct ecsrev_canon__shape s_ManagedLogGroups = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedLogGroup};
+static const struct ecsrev_canon__shape s_ManagedLogGroup = {ECSREV_CANON__OBJECT,
+                                                             s_ManagedLogGroup_members, 5, NULL};
+static const struct ecsrev_canon__shape s_ManagedLogGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                              &s_ManagedLogGroup};
 static const struct ecsrev_canon__member s_ECSManagedResources_members[] = {
-    {"ingressPaths", &s_ManagedIngressPaths},
-    {"autoScaling", &s_ManagedAutoScaling},
-    {"metricAlarms", &s_ManagedMetricAlarms},
-    {"serviceSecurityGroups", &s_ManagedSecurityGroups},
+    {"ingressPaths", &s_ManagedIngressPaths}, {"autoScaling", &s_ManagedAutoScaling},
+    {"metricAlarms", &s_ManagedMetricAlarms}, {"serviceSecurityGroups", &s_ManagedSecurityGroups},
     {"logGroups", &s_ManagedLogGroups},
 };
 static const struct ecsrev_canon__shape s_ECSManagedResources = {
@@ -374,16 +350,16 @@ static const struct ecsrev_canon__member s_ServiceRevisionOverrides_members[] = 
 };
 static const struct ecsrev_canon__shape s_ServiceRevisionOverrides = {
     ECSREV_CANON__OBJECT, s_ServiceRevisionOverrides_members, 1, NULL};
-static const struct ecsrev_canon__shape s_MetricNamesList = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_string};
+static const struct ecsrev_canon__shape s_MetricNamesList = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                             &s_string};
 static const struct ecsrev_canon__member s_MetricConfiguration_members[] = {
     {"metricNames", &s_MetricNamesList},
     {"resolutionSeconds", &s_number},
 };
 static const struct ecsrev_canon__shape s_MetricConfiguration = {
     ECSREV_CANON__OBJECT, s_MetricConfiguration_members, 2, NULL};
-static const struct ecsrev_canon__shape s_MetricConfigurationList = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_MetricConfiguration};
+static const struct ecsrev_canon__shape s_MetricConfigurationList = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                     &s_MetricConfiguration};
 static const struct ecsrev_canon__member s_MonitoringConfiguration_members[] = {
     {"metricConfigurations", &s_MetricConfigurationList},
 };
@@ -413,8 +389,8 @@ static const struct ecsrev_canon__member s_ServiceRevision_members[] = {
     {"overrides", &s_ServiceRevisionOverrides},
     {"monitoring", &s_MonitoringConfiguration},
 };
-static const struct ecsrev_canon__shape s_ServiceRevision = {
-    ECSREV_CANON__OBJECT, s_ServiceRevision_members, 22, NULL};
+static const struct ecsrev_canon__shape s_ServiceRevision = {ECSREV_CANON__OBJECT,
+                                                             s_ServiceRevision_members, 22, NULL};
 
 const struct ecsrev_canon__shape *ecsrev_canon__revision_shape(void)
 {

@@ -309,7 +309,8 @@ static char *reencode(const char *s, size_t len)
     char *dec = ecsrev_xmalloc(len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && ecsrev_hex_digit(s[i + 1]) >= 0 && ecsrev_hex_digit(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < len && ecsrev_hex_digit(s[i + 1]) >= 0 &&
+            ecsrev_hex_digit(s[i + 2]) >= 0) {
             dec[n++] = (char)(ecsrev_hex_digit(s[i + 1]) * 16 + ecsrev_hex_digit(s[i + 2]));
             i += 2;
         } else {

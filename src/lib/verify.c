@@ -45,11 +45,11 @@ struct vctx {
     size_t n_revs, cap_revs;
 };
 
-static void problem(struct ecsrev_verify_report *r, const char *kind, const char *arn,
-                    uint64_t seq, const char *fmt, ...) ECSREV_PRINTF(5, 6);
+static void problem(struct ecsrev_verify_report *r, const char *kind, const char *arn, uint64_t seq,
+                    const char *fmt, ...) ECSREV_PRINTF(5, 6);
 
-static void problem(struct ecsrev_verify_report *r, const char *kind, const char *arn,
-                    uint64_t seq, const char *fmt, ...)
+static void problem(struct ecsrev_verify_report *r, const char *kind, const char *arn, uint64_t seq,
+                    const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -172,9 +172,8 @@ static struct chain_rev *find_chain_rev(struct vctx *v, const char *arn)
     struct chain_rev key;
     memset(&key, 0, sizeof(key));
     key.arn = (char *)(uintptr_t)arn;
-    return v->n_revs == 0
-               ? NULL
-               : bsearch(&key, v->revs, v->n_revs, sizeof(*v->revs), cmp_chain_rev);
+    return v->n_revs == 0 ? NULL
+                          : bsearch(&key, v->revs, v->n_revs, sizeof(*v->revs), cmp_chain_rev);
 }
 
 static int on_raw(const struct ecsrev_store_raw *raw, void *payload)
@@ -184,8 +183,7 @@ static int on_raw(const struct ecsrev_store_raw *raw, void *payload)
     char rec[ECSREV_HASH_HEX_LEN];
     ecsrev_hash_hex(rec, raw->content_hash);
     if (raw->body == NULL) {
-        problem(v->r, "body-missing", raw->arn, 0, "revision %s: stored body is missing",
-                raw->arn);
+        problem(v->r, "body-missing", raw->arn, 0, "revision %s: stored body is missing", raw->arn);
     } else {
         uint8_t h[ECSREV_HASH_LEN];
         char calc[ECSREV_HASH_HEX_LEN];
@@ -206,8 +204,8 @@ static int on_raw(const struct ecsrev_store_raw *raw, void *payload)
         c->seen = true;
         if (strcmp(c->hash, rec) != 0) {
             problem(v->r, "chain-hash", raw->arn, c->seq,
-                    "revision %s: content hash %s differs from %s recorded by event %llu",
-                    raw->arn, rec, c->hash, (unsigned long long)c->seq);
+                    "revision %s: content hash %s differs from %s recorded by event %llu", raw->arn,
+                    rec, c->hash, (unsigned long long)c->seq);
         }
     }
     return 0;
@@ -277,8 +275,8 @@ int ecsrev_verify_store(struct ecsrev_verify_report *out, struct ecsrev_store *s
         for (size_t i = 0; i < v.n_revs; i++) {
             if (!v.revs[i].seen && (i == 0 || strcmp(v.revs[i].arn, v.revs[i - 1].arn) != 0)) {
                 problem(out, "revision-missing", v.revs[i].arn, v.revs[i].seq,
-                        "revision %s: recorded by event %llu but not in the store",
-                        v.revs[i].arn, (unsigned long long)v.revs[i].seq);
+                        "revision %s: recorded by event %llu but not in the store", v.revs[i].arn,
+                        (unsigned long long)v.revs[i].seq);
             }
         }
         check_heads(&v);
@@ -327,15 +325,15 @@ static int put_jstr(struct ecsrev_buf *b, const char *s, struct ecsrev_error *er
     return rc == 0 ? ecsrev_buf_putc(b, '"', err) : rc;
 }
 
-static int render_json(struct ecsrev_buf *b, const struct ecsrev_verify_report *r,
-                       const char *head, struct ecsrev_error *err)
+static int render_json(struct ecsrev_buf *b, const struct ecsrev_verify_report *r, const char *head,
+                       struct ecsrev_error *err)
 {
-    int rc = ecsrev_buf_printf(b, err,
-                               "{\"schema\":\"ecsrev.verify/1\",\"ok\":%s,\"head\":\"%s\","
-                               "\"seq\":%llu,\"revisions\":%llu,\"events\":%llu,\"expect\":",
-                               r->n_problems == 0 ? "true" : "false", head,
-                               (unsigned long long)r->seq, (unsigned long long)r->revisions,
-                               (unsigned long long)r->events);
+    int rc =
+        ecsrev_buf_printf(b, err,
+                          "{\"schema\":\"ecsrev.verify/1\",\"ok\":%s,\"head\":\"%s\","
+                          "\"seq\":%llu,\"revisions\":%llu,\"events\":%llu,\"expect\":",
+                          r->n_problems == 0 ? "true" : "false", head, (unsigned long long)r->seq,
+                          (unsigned long long)r->revisions, (unsigned long long)r->events);
     if (rc == 0 && r->expect_given) {
         rc = r->expect_found ? ecsrev_buf_printf(b, err, "{\"found\":true,\"seq\":%llu}",
                                                  (unsigned long long)r->expect_seq)
@@ -353,8 +351,8 @@ static int render_json(struct ecsrev_buf *b, const struct ecsrev_verify_report *
             rc = put_jstr(b, p->arn, err);
         }
         if (rc == 0) {
-            rc = p->seq > 0 ? ecsrev_buf_printf(b, err, ",\"seq\":%llu,\"message\":",
-                                                (unsigned long long)p->seq)
+            rc = p->seq > 0 ? ecsrev_buf_printf(
+                                  b, err, ",\"seq\":%llu,\"message\":", (unsigned long long)p->seq)
                             : ecsrev_buf_puts(b, ",\"seq\":null,\"message\":", err);
         }
         if (rc == 0) {
@@ -367,8 +365,8 @@ static int render_json(struct ecsrev_buf *b, const struct ecsrev_verify_report *
     return rc == 0 ? ecsrev_buf_puts(b, "]}\n", err) : rc;
 }
 
-static int render_text(struct ecsrev_buf *b, const struct ecsrev_verify_report *r,
-                       const char *head, struct ecsrev_error *err)
+static int render_text(struct ecsrev_buf *b, const struct ecsrev_verify_report *r, const char *head,
+                       struct ecsrev_error *err)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < r->n_problems; i++) {

@@ -88,7 +88,7 @@ static void check_time(const uint8_t *data, size_t size)
     int rc = ecsrev_time_parse(&again, out, &err);
     if (rc < 0 || again != ms) {
         (void)fprintf(stderr, "time '%s' -> %lld -> '%s' -> %lld (%s)\n", text, (long long)ms, out,
-                (long long)again, rc < 0 ? err.msg : "ok");
+                      (long long)again, rc < 0 ? err.msg : "ok");
     }
     FUZZ_CHECK(rc == 0 && again == ms);
 }

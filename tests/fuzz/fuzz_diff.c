@@ -48,8 +48,8 @@ static void dump(const char *label, const struct ecsrev_changes *c)
     (void)fprintf(stderr, "%s: %zu changes\n", label, c->n);
     for (size_t i = 0; i < c->n; i++) {
         (void)fprintf(stderr, "  %d %s %s -> %s\n", (int)c->items[i].op, c->items[i].path,
-                c->items[i].old_json ? c->items[i].old_json : "-",
-                c->items[i].new_json ? c->items[i].new_json : "-");
+                      c->items[i].old_json ? c->items[i].old_json : "-",
+                      c->items[i].new_json ? c->items[i].new_json : "-");
     }
 }
 

@@ -22,8 +22,8 @@
 
 static bool unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 static int hexval(char c)
@@ -75,8 +75,8 @@ static int sign(struct ecsrev_buf *auth, struct ecsrev_buf *creq, const char *pa
     creds.secret_access_key = secret;
     creds.session_token = token;
     struct ecsrev_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"}};
-    struct ecsrev_sigv4_request req = {"POST", "ecs.us-east-1.amazonaws.com", path, query, h, 1,
-                                       "{}", 2};
+    struct ecsrev_sigv4_request req = {
+        "POST", "ecs.us-east-1.amazonaws.com", path, query, h, 1, "{}", 2};
     struct ecsrev_sigv4_signing s = ECSREV_SIGV4_SIGNING_INIT;
     s.region = "us-east-1";
     s.service = "ecs";

@@ -335,9 +335,8 @@ static void test_change_rules(void **state)
 {
     (void)state;
     const char *msg = NULL;
-    assert_int_equal(change_count("\"DISABLED\"", "\"ENABLED\"", "ECSREV-CHANGE-EXPOSURE", NULL,
-                                  &msg),
-                     1);
+    assert_int_equal(
+        change_count("\"DISABLED\"", "\"ENABLED\"", "ECSREV-CHANGE-EXPOSURE", NULL, &msg), 1);
     assert_non_null(strstr(msg, "public IP"));
     assert_int_equal(change_count("\"containerPort\": 8080\n    }",
                                   "\"containerPort\": 8080\n    }, {\"targetGroupArn\": "
@@ -617,18 +616,18 @@ static void test_custom_ops(void **state)
     assert_int_equal(custom("containerImages[*].image", "matches", "\"ghcr.io/*\"", NULL), 0);
     assert_int_equal(custom("containerImages[web].image", "absent", NULL, &w), 1);
     assert_string_equal(w, "containerImages[web].image");
-    assert_int_equal(custom("networkConfiguration.awsvpcConfiguration.securityGroups[*]",
-                            "not-in", "[\"sg-0bbb\"]", &w),
+    assert_int_equal(custom("networkConfiguration.awsvpcConfiguration.securityGroups[*]", "not-in",
+                            "[\"sg-0bbb\"]", &w),
                      1);
     assert_string_equal(w, "networkConfiguration.awsvpcConfiguration.securityGroups[sg-0aaa]");
-    assert_int_equal(custom("volumeConfigurations[data].managedEBSVolume.sizeInGiB", "in",
-                            "[10, 20]", NULL),
-                     1);
+    assert_int_equal(
+        custom("volumeConfigurations[data].managedEBSVolume.sizeInGiB", "in", "[10, 20]", NULL), 1);
     assert_int_equal(custom("serviceConnectConfiguration.services[http].clientAliases[8080]."
                             "dnsName",
                             "equals", "\"api.prod.internal\"", &w),
                      1);
-    assert_string_equal(w, "serviceConnectConfiguration.services[http].clientAliases[8080].dnsName");
+    assert_string_equal(w,
+                        "serviceConnectConfiguration.services[http].clientAliases[8080].dnsName");
     assert_int_equal(custom("loadBalancers[*].containerPort", "equals", "8080", NULL), 1);
     assert_int_equal(custom("guardDutyEnabled", "equals", "true", NULL), 1);
 }
@@ -684,7 +683,7 @@ static void test_report_json(void **state)
     assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "ecsrev.audit/1");
     const cJSON *sum = cJSON_GetObjectItem(doc, "summary");
     assert_int_equal(cJSON_GetObjectItem(sum, "critical")->valueint, 2); /* X-1 twice */
-    assert_int_equal(cJSON_GetObjectItem(sum, "medium")->valueint, 1);  /* exposure */
+    assert_int_equal(cJSON_GetObjectItem(sum, "medium")->valueint, 1);   /* exposure */
     assert_int_equal(cJSON_GetObjectItem(sum, "suppressed")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItem(sum, "total")->valueint, 3);
     assert_int_equal(cJSON_GetObjectItem(sum, "revisions")->valueint, 2);

@@ -181,8 +181,7 @@ static void test_string_escapes(void **state)
     assert_canon("\"\\/\"", "\"/\"");
     assert_canon("\"\\u00e9\\u007f\"", "\"\xc3\xa9\x7f\"");
     assert_canon("\"\\uD83D\\uDE00\"", "\"\xf0\x9f\x98\x80\"");
-    assert_canon("  [ true , false , null , \"\" , { } , [ ] ]  ",
-                 "[true,false,null,\"\",{},[]]");
+    assert_canon("  [ true , false , null , \"\" , { } , [ ] ]  ", "[true,false,null,\"\",{},[]]");
 }
 
 static void assert_bad(const char *json, int code, const char *needle)
@@ -317,10 +316,10 @@ static void test_time(void **state)
     assert_bad_time("1e");
     assert_bad_time("1e400");
     assert_bad_time("17320977301234567890");
-    assert_bad_time("2024-11-20T10:15:30");      /* no zone */
-    assert_bad_time("2024-11-20T10:15:30.Z");    /* empty fraction */
-    assert_bad_time("2024-02-30T10:15:30Z");     /* no such day */
-    assert_bad_time("2023-02-29T10:15:30Z");     /* not a leap year */
+    assert_bad_time("2024-11-20T10:15:30");   /* no zone */
+    assert_bad_time("2024-11-20T10:15:30.Z"); /* empty fraction */
+    assert_bad_time("2024-02-30T10:15:30Z");  /* no such day */
+    assert_bad_time("2023-02-29T10:15:30Z");  /* not a leap year */
     assert_bad_time("2024-11-20T24:00:00Z");
     assert_bad_time("2024-11-20T10:60:00Z");
     assert_bad_time("2024-11-20T10:15:30+25:00");
@@ -331,8 +330,9 @@ static void test_time(void **state)
     assert_bad_time("1732097730 ");
     assert_bad_time("0x10");
     assert_bad_time("2024-11-20T10:15:30\nZ");
-    assert_bad_time("1\n2\n3\n4\n5\n6\n7\n8\n9\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n0\n1\n2\n3\n4\n5\n6\n7"
-                    "\n8\n9\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n0");
+    assert_bad_time(
+        "1\n2\n3\n4\n5\n6\n7\n8\n9\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n0\n1\n2\n3\n4\n5\n6\n7"
+        "\n8\n9\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n0");
 
     char out[32];
     ecsrev_time_format(out, 0);
@@ -367,10 +367,14 @@ int main(void)
 {
     ecsrev_json_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc8785_vectors),   cmocka_unit_test(test_tricky_numbers),
-        cmocka_unit_test(test_generated_numbers), cmocka_unit_test(test_member_order_utf16),
-        cmocka_unit_test(test_string_escapes),    cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_time),              cmocka_unit_test(test_time_round_trip),
+        cmocka_unit_test(test_rfc8785_vectors),
+        cmocka_unit_test(test_tricky_numbers),
+        cmocka_unit_test(test_generated_numbers),
+        cmocka_unit_test(test_member_order_utf16),
+        cmocka_unit_test(test_string_escapes),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,10 +27,10 @@
 #include <string.h>
 
 static const char *const s_cases[] = {
-    "images",          "task-definition",  "networking",   "load-balancers",
-    "volumes",         "service-connect",  "service-discovery", "vpc-lattice",
-    "compute",         "security",         "managed-resources", "other",
-    "reorder-only",    "volatile-only",    "identity-only",
+    "images",       "task-definition", "networking",        "load-balancers",
+    "volumes",      "service-connect", "service-discovery", "vpc-lattice",
+    "compute",      "security",        "managed-resources", "other",
+    "reorder-only", "volatile-only",   "identity-only",
 };
 
 static char *read_file(const char *path, size_t *len)
@@ -179,7 +179,8 @@ static void test_summary(void **state)
     (void)state;
     size_t n = 0;
     char *s = summary_of("images", 0, &n);
-    assert_string_equal(s, "images: web 1.4.2\xe2\x86\x92" "1.4.3, +worker");
+    assert_string_equal(s, "images: web 1.4.2\xe2\x86\x92"
+                           "1.4.3, +worker");
     free(s);
     s = summary_of("networking", 0, &n);
     assert_string_equal(s, "networking: assignPublicIp DISABLED\xe2\x86\x92"
@@ -269,9 +270,8 @@ static void test_engine_edges(void **state)
     assert_int_equal(ch.items[0].op, ECSREV_CHANGE_REMOVED);
 
     /* a whole resolvedConfiguration added splits into its categories */
-    assert_int_equal(diff_raw(&ch, "{}",
-                              "{\"resolvedConfiguration\":{\"loadBalancers\":[],\"x\":1}}"),
-                     2);
+    assert_int_equal(
+        diff_raw(&ch, "{}", "{\"resolvedConfiguration\":{\"loadBalancers\":[],\"x\":1}}"), 2);
     assert_string_equal(ch.items[0].category, "load-balancers");
     assert_string_equal(ch.items[1].category, "other");
 
@@ -291,10 +291,16 @@ static void test_large_arrays(void **state)
     enum { N = 50000 };
     struct ecsrev_buf a = ECSREV_BUF_INIT;
     struct ecsrev_buf b = ECSREV_BUF_INIT;
-    assert_int_equal(ecsrev_buf_puts(&a, "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
-                                         "{\"subnets\":[", NULL), 0);
-    assert_int_equal(ecsrev_buf_puts(&b, "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
-                                         "{\"subnets\":[", NULL), 0);
+    assert_int_equal(ecsrev_buf_puts(&a,
+                                     "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
+                                     "{\"subnets\":[",
+                                     NULL),
+                     0);
+    assert_int_equal(ecsrev_buf_puts(&b,
+                                     "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
+                                     "{\"subnets\":[",
+                                     NULL),
+                     0);
     for (int i = 0; i < N; i++) {
         assert_int_equal(ecsrev_buf_printf(&a, NULL, "%s\"s-%d\"", i ? "," : "", i), 0);
         assert_int_equal(ecsrev_buf_printf(&b, NULL, "%s\"s-%d\"", i ? "," : "", N - 1 - i + 1), 0);
@@ -325,8 +331,8 @@ static void test_renderers(void **state)
     assert_non_null(strstr(out.ptr, "networking (3)\n"));
     assert_non_null(strstr(out.ptr, "  ~ networkConfiguration.awsvpcConfiguration.assignPublicIp: "
                                     "\"DISABLED\" \xe2\x86\x92 \"ENABLED\"\n"));
-    assert_non_null(
-        strstr(out.ptr, "  + networkConfiguration.awsvpcConfiguration.securityGroups[sg-0fe333]\n"));
+    assert_non_null(strstr(
+        out.ptr, "  + networkConfiguration.awsvpcConfiguration.securityGroups[sg-0fe333]\n"));
     assert_null(strchr(out.ptr, '\033'));
     ecsrev_buf_clear(&out);
     opt.color = true;
@@ -387,9 +393,9 @@ int main(void)
 {
     ecsrev_json_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_cases), cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_golden_cases),    cmocka_unit_test(test_summary),
         cmocka_unit_test(test_category_filter), cmocka_unit_test(test_engine_edges),
-        cmocka_unit_test(test_large_arrays), cmocka_unit_test(test_renderers),
+        cmocka_unit_test(test_large_arrays),    cmocka_unit_test(test_renderers),
         cmocka_unit_test(test_patch_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

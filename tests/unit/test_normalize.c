@@ -123,8 +123,8 @@ static void test_golden_hashes(void **state)
         hex(content, r.content_hash);
         hex(config, r.config_hash);
         if (strcmp(content, s_golden[i][0]) != 0 || strcmp(config, s_golden[i][1]) != 0) {
-            fail_msg("revision %d: hashes {\"%s\", \"%s\"} differ from the golden ones", i,
-                     content, config);
+            fail_msg("revision %d: hashes {\"%s\", \"%s\"} differ from the golden ones", i, content,
+                     config);
         }
         /* content hash is XXH3-128 of exactly the canonical bytes */
         uint8_t h[ECSREV_HASH_LEN];
@@ -217,8 +217,8 @@ static const struct rule_case s_cases[] = {
     {"serviceConnectConfiguration.logConfiguration.secretOptions", ECSREV_ARRAY_KEYED, "name",
      NULL},
     {"volumeConfigurations", ECSREV_ARRAY_KEYED, "name", NULL},
-    {"volumeConfigurations.managedEBSVolume.tagSpecifications", ECSREV_ARRAY_KEYED,
-     "resourceType", NULL},
+    {"volumeConfigurations.managedEBSVolume.tagSpecifications", ECSREV_ARRAY_KEYED, "resourceType",
+     NULL},
     {"volumeConfigurations.managedEBSVolume.tagSpecifications.tags", ECSREV_ARRAY_KEYED, "key",
      NULL},
     {"vpcLatticeConfigurations", ECSREV_ARRAY_KEYED, "targetGroupArn", NULL},
@@ -317,9 +317,8 @@ static void assert_sorted(const char *canon, const struct rule_case *rc)
     for (int i = 0; i < n; i++) {
         const cJSON *prev = NULL;
         for (const cJSON *c = found[i]->child; c != NULL; c = c->next) {
-            const cJSON *k = rc->kind == ECSREV_ARRAY_SET
-                                 ? c
-                                 : cJSON_GetObjectItemCaseSensitive(c, rc->key);
+            const cJSON *k =
+                rc->kind == ECSREV_ARRAY_SET ? c : cJSON_GetObjectItemCaseSensitive(c, rc->key);
             if (k == NULL && rc->alt != NULL) {
                 continue; /* alt-keyed items come after the keyed ones */
             }
@@ -442,20 +441,20 @@ static void test_key_details(void **state)
 static void test_unknown_members_kept(void **state)
 {
     (void)state;
-    char *c = canon_text(
-        "{\"zNew\":{\"list\":[3,1,2],\"createdAt\":1.5E9,\"n\":null},"
-        "\"containerImages\":[{\"containerName\":\"b\",\"runtimeId\":[\"y\",\"x\"]},"
-        "{\"containerName\":\"a\",\"extra\":null}],"
-        "\"networkConfiguration\":{\"awsvpcConfiguration\":{\"subnets\":[\"s2\",\"s1\"],"
-        "\"ipv6\":[\"b\",\"a\"]},\"future\":true},"
-        "\"ecsManagedResources\":{\"newThing\":[{\"arn\":\"b\"},{\"arn\":\"a\"}]}}");
-    assert_string_equal(
-        c, "{\"containerImages\":[{\"containerName\":\"a\",\"extra\":null},"
-           "{\"containerName\":\"b\",\"runtimeId\":[\"y\",\"x\"]}],"
-           "\"ecsManagedResources\":{\"newThing\":[{\"arn\":\"b\"},{\"arn\":\"a\"}]},"
-           "\"networkConfiguration\":{\"awsvpcConfiguration\":{\"ipv6\":[\"b\",\"a\"],"
-           "\"subnets\":[\"s1\",\"s2\"]},\"future\":true},"
-           "\"zNew\":{\"createdAt\":1500000000,\"list\":[3,1,2],\"n\":null}}");
+    char *c =
+        canon_text("{\"zNew\":{\"list\":[3,1,2],\"createdAt\":1.5E9,\"n\":null},"
+                   "\"containerImages\":[{\"containerName\":\"b\",\"runtimeId\":[\"y\",\"x\"]},"
+                   "{\"containerName\":\"a\",\"extra\":null}],"
+                   "\"networkConfiguration\":{\"awsvpcConfiguration\":{\"subnets\":[\"s2\",\"s1\"],"
+                   "\"ipv6\":[\"b\",\"a\"]},\"future\":true},"
+                   "\"ecsManagedResources\":{\"newThing\":[{\"arn\":\"b\"},{\"arn\":\"a\"}]}}");
+    assert_string_equal(c,
+                        "{\"containerImages\":[{\"containerName\":\"a\",\"extra\":null},"
+                        "{\"containerName\":\"b\",\"runtimeId\":[\"y\",\"x\"]}],"
+                        "\"ecsManagedResources\":{\"newThing\":[{\"arn\":\"b\"},{\"arn\":\"a\"}]},"
+                        "\"networkConfiguration\":{\"awsvpcConfiguration\":{\"ipv6\":[\"b\",\"a\"],"
+                        "\"subnets\":[\"s1\",\"s2\"]},\"future\":true},"
+                        "\"zNew\":{\"createdAt\":1500000000,\"list\":[3,1,2],\"n\":null}}");
     free(c);
 }
 
@@ -487,8 +486,9 @@ static void test_type_errors(void **state)
     assert_rejects("{\"networkConfiguration\":[]}", 0,
                    "networkConfiguration: expected an object, got an array");
     assert_rejects("{\"networkConfiguration\":{\"awsvpcConfiguration\":{\"subnets\":[\"a\",1]}}}",
-                   0, "networkConfiguration.awsvpcConfiguration.subnets[1]: expected a string, "
-                      "got a number");
+                   0,
+                   "networkConfiguration.awsvpcConfiguration.subnets[1]: expected a string, "
+                   "got a number");
     assert_rejects("{\"serviceConnectConfiguration\":{\"logConfiguration\":{\"options\":"
                    "{\"awslogs-region\":1}}}}",
                    0,
