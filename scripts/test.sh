@@ -7,6 +7,9 @@
 #      (leak detection on), all tests again
 #   4. every libFuzzer target for a bounded time (ECSREV_FUZZ_SECONDS, default
 #      20 s each; the corpus replay already ran in steps 2 and 3)
+#   5. static analysis: clang-tidy and cppcheck, zero diagnostics (scripts/lint.sh)
+#   6. the quick CLI end-to-end tests under valgrind, zero errors and no
+#      definite leaks (scripts/valgrind.sh)
 # Build trees go to build/ under the checkout. Exit status is non-zero if any
 # step fails.
 set -euo pipefail
@@ -29,4 +32,8 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DECSREV_SANITIZE=ON
 echo "== fuzz: ${ECSREV_FUZZ_SECONDS:-20} s per target" >&2
 bash scripts/fuzz.sh -t "${ECSREV_FUZZ_SECONDS:-20}" -b build/fuzz -j "$jobs"
+echo "== static analysis" >&2
+bash scripts/lint.sh build/lint
+echo "== valgrind" >&2
+bash scripts/valgrind.sh build/valgrind
 echo "all test suites passed" >&2
