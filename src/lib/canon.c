@@ -243,6 +243,25 @@ int ecsrev_canon__strcmp16(const char *a, const char *b)
 {
     const unsigned char *pa = (const unsigned char *)a;
     const unsigned char *pb = (const unsigned char *)b;
+    /*
+     * Fast path: UTF-8 byte order is code point order, and code point order
+     * is UTF-16 order except between U+E000..U+FFFF (lead byte 0xEE/0xEF)
+     * and U+10000 and above (lead byte 0xF0..0xF4). So the first differing
+     * byte decides unless it is such a lead byte; a differing continuation
+     * byte means both characters share their lead byte, hence their length.
+     */
+    while (*pa == *pb && *pa != '\0') {
+        pa++;
+        pb++;
+    }
+    if (*pa < 0xee && *pb < 0xee) {
+        return (int)*pa - (int)*pb;
+    }
+    /* Back to the start of the character that differs, and decode from there. */
+    while (pa > (const unsigned char *)a && (*pa & 0xc0) == 0x80) {
+        pa--;
+        pb--;
+    }
     for (;;) {
         if (*pa == '\0' || *pb == '\0') {
             return (*pa != '\0') - (*pb != '\0');
@@ -327,6 +346,42 @@ static int compare_members(const void *a, const void *b)
     return ecsrev_canon__strcmp16((*x)->string, (*y)->string);
 }
 
+void ecsrev_canon__sort_members(cJSON *item)
+{
+    for (cJSON *c = item->child; c != NULL; c = c->next) {
+        ecsrev_canon__sort_members(c);
+    }
+    if (!cJSON_IsObject(item) || item->child == NULL || item->child->next == NULL) {
+        return;
+    }
+    size_t n = 0;
+    bool sorted = true;
+    for (const cJSON *c = item->child; c != NULL; c = c->next) {
+        n++;
+        sorted =
+            sorted && (c->next == NULL || ecsrev_canon__strcmp16(c->string, c->next->string) < 0);
+    }
+    if (sorted) {
+        return;
+    }
+    /* An array of pointers: sizeof(pointer) is meant here. */
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
+    cJSON **members = ecsrev_xcalloc(n, sizeof(*members));
+    size_t i = 0;
+    for (cJSON *c = item->child; c != NULL; c = c->next) {
+        members[i++] = c;
+    }
+    qsort((void *)members, n, sizeof(*members), /* NOLINT(bugprone-sizeof-expression) */
+          compare_members);
+    /* Relink in order; cJSON keeps the last item in child->prev. */
+    for (i = 0; i < n; i++) {
+        members[i]->prev = i > 0 ? members[i - 1] : members[n - 1];
+        members[i]->next = i + 1 < n ? members[i + 1] : NULL;
+    }
+    item->child = members[0];
+    free((void *)members);
+}
+
 static int write_object(struct ecsrev_buf *out, const cJSON *item, struct ecsrev_error *err)
 {
     size_t n = 0;
@@ -340,8 +395,14 @@ static int write_object(struct ecsrev_buf *out, const cJSON *item, struct ecsrev
     for (const cJSON *c = item->child; c != NULL; c = c->next) {
         members[i++] = c;
     }
-    qsort((void *)members, n, sizeof(*members), /* NOLINT(bugprone-sizeof-expression) */
-          compare_members);
+    bool sorted = true; /* members are usually in order already (normalized input) */
+    for (i = 1; i < n && sorted; i++) {
+        sorted = compare_members(&members[i - 1], &members[i]) < 0;
+    }
+    if (!sorted) {
+        qsort((void *)members, n, sizeof(*members), /* NOLINT(bugprone-sizeof-expression) */
+              compare_members);
+    }
     int rc = ecsrev_buf_putc(out, '{', err);
     for (i = 0; rc == 0 && i < n; i++) {
         if (i > 0 && (rc = ecsrev_buf_putc(out, ',', err)) < 0) {

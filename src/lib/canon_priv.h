@@ -37,6 +37,12 @@ ECSREV_MUST_CHECK int ecsrev_canon__write(struct ecsrev_buf *out, const cJSON *i
                                           struct ecsrev_error *err);
 
 /**
+ * Reorder the members of every object in @p item (recursively, in place) in
+ * RFC 8785 order, so that later canonical writes find them sorted.
+ */
+void ecsrev_canon__sort_members(cJSON *item);
+
+/**
  * Append @p s as an RFC 8785 JSON string (quotes and escapes).
  * @return 0, ECSREV_EPARSE (not valid UTF-8) or ECSREV_EINVAL (too large)
  */

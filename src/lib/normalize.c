@@ -360,9 +360,16 @@ static int walk_child(cJSON *parent, cJSON *child, const struct ecsrev_canon__sh
         path_add(w->path, &w->plen, sizeof(w->path), ".", name);
         path_add(w->rule, &w->rlen, sizeof(w->rule), ".", name);
     } else {
-        char idx[32];
-        (void)snprintf(idx, sizeof(idx), "[%zu]", index);
-        path_add(w->path, &w->plen, sizeof(w->path), "", idx);
+        char idx[32]; /* "[index]", without printf: this runs for every array item */
+        size_t n = sizeof(idx);
+        idx[--n] = '\0';
+        idx[--n] = ']';
+        do {
+            idx[--n] = (char)('0' + index % 10);
+            index /= 10;
+        } while (index > 0 && n > 1);
+        idx[--n] = '[';
+        path_add(w->path, &w->plen, sizeof(w->path), "", idx + n);
     }
     int rc = walk_value(parent, child, shape, w, err);
     w->path[plen] = '\0';
@@ -463,8 +470,11 @@ void ecsrev_canon__strip_volatile(cJSON *doc)
 /* Strip, re-order (ties may have changed) and serialize a normalized tree. */
 static int config_bytes(struct ecsrev_buf *out, cJSON *doc, struct ecsrev_error *err)
 {
+    /* Stripping statuses can change the order of managed-resource items that
+     * have no key (they sort by their bytes): only then normalize again. */
+    bool managed = cJSON_GetObjectItemCaseSensitive(doc, "ecsManagedResources") != NULL;
     ecsrev_canon__strip_volatile(doc);
-    int rc = ecsrev_canon__normalize_tree(doc, 0, err);
+    int rc = managed ? ecsrev_canon__normalize_tree(doc, 0, err) : 0;
     if (rc == 0) {
         rc = ecsrev_canon__write(out, doc, err);
     }
@@ -611,8 +621,10 @@ int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc, unsigned
     struct ecsrev_buf canon = ECSREV_BUF_INIT;
     struct ecsrev_buf config = ECSREV_BUF_INIT;
     int rc;
-    if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) < 0 ||
-        (rc = fill_identity(out, doc, flags, err)) < 0 ||
+    if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) == 0) {
+        ecsrev_canon__sort_members(doc); /* once, for both canonical writes */
+    }
+    if (rc < 0 || (rc = fill_identity(out, doc, flags, err)) < 0 ||
         (rc = ecsrev_canon__write(&canon, doc, err)) < 0 ||
         (rc = config_bytes(&config, doc, err)) < 0) {
         goto done;
