@@ -190,8 +190,8 @@ class Service:
                 v[2] += 1
         if self.sidecars and rng.random() < 0.10:
             rng.choice(self.sidecars)[2][2] += 1
-        if rng.random() < 0.04:
-            if len(self.sgs) > 1 and rng.random() < 0.5:
+        if rng.random() < 0.04:  # 1..5 security groups, so long histories do not grow
+            if len(self.sgs) >= 5 or (len(self.sgs) > 1 and rng.random() < 0.5):
                 self.sgs.pop(rng.randrange(len(self.sgs)))
             else:
                 self.sgs.append("sg-0" + hexid(rng, 16))
@@ -202,8 +202,8 @@ class Service:
             self.public_ip = "ENABLED" if self.public_ip == "DISABLED" else "DISABLED"
         if self.lbs and rng.random() < 0.02:
             rng.choice(self.lbs)["containerPort"] += rng.choice([1, -1, 10])
-        if rng.random() < 0.015:
-            if len(self.lbs) > 1 and rng.random() < 0.5:
+        if rng.random() < 0.015:  # 1..4 load balancers
+            if len(self.lbs) >= 4 or (len(self.lbs) > 1 and rng.random() < 0.5):
                 self.lbs.pop()
             else:
                 self.lbs.append(self.new_lb(len(self.lbs)))
