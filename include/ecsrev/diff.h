@@ -84,15 +84,30 @@ struct ecsrev_changes {
     }
 
 /** Options for ecsrev_diff_revisions(). */
+/**
+ * A cache of the last two parsed documents, keyed by content hash, so a walk
+ * over consecutive pairs (`ecsrev log -p`) parses each revision once.
+ * Create with ecsrev_diff_cache_new(), free with ecsrev_diff_cache_free().
+ */
+struct ecsrev_diff_cache;
+
 struct ecsrev_diff_options {
     /** Bit mask of (1u << enum ecsrev_diff_category) to keep; 0 keeps all. */
     unsigned categories;
+    /** Optional (borrowed): reuse parsed documents across ecsrev_diff_revisions() calls. */
+    struct ecsrev_diff_cache *cache;
 };
 
 #define ECSREV_DIFF_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        0                                                                                          \
+        0, NULL                                                                                    \
     }
+
+/** A new, empty cache (owned; free with ecsrev_diff_cache_free()). */
+struct ecsrev_diff_cache *ecsrev_diff_cache_new(void);
+
+/** Free @p c and the documents it holds. Accepts NULL. */
+void ecsrev_diff_cache_free(struct ecsrev_diff_cache *c);
 
 /** Empty @p c. */
 void ecsrev_changes_init(struct ecsrev_changes *c);

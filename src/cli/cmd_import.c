@@ -119,9 +119,12 @@ static int spill_read(FILE *f, struct ecsrev_revision *r)
 /* Move what is held in memory to the spill file. */
 static int spill_pending(struct pending *p, struct ecsrev_error *err)
 {
-    if (p->spill == NULL && (p->spill = tmpfile()) == NULL) {
-        return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot create a temporary file: %s",
-                                      strerror(errno));
+    if (p->spill == NULL) {
+        if ((p->spill = tmpfile()) == NULL) {
+            return ecsrev_error_set_cause(err, ECSREV_EIO, errno,
+                                          "cannot create a temporary file: %s", strerror(errno));
+        }
+        (void)setvbuf(p->spill, NULL, _IOFBF, (size_t)1 << 20); /* one write per MiB */
     }
     for (size_t i = 0; i < p->n; i++) {
         if (spill_write(p->spill, &p->revs[i]) < 0) {

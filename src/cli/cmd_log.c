@@ -250,12 +250,14 @@ int cmd_log(int argc, char **argv)
     struct log_state s;
     memset(&s, 0, sizeof(s));
     s.since_ms = ECSREV_TIME_NONE;
+    s.opt.cache = ecsrev_diff_cache_new(); /* each revision is parsed once, not twice */
     int64_t until_ms = ECSREV_TIME_NONE;
     int rc = check_args(&s, &until_ms, &a, ops, n_ops);
     if (rc == 0) {
         rc = run_log(&s, &a, until_ms);
     }
     ecsrev_changes_dispose(&s.changes);
+    ecsrev_diff_cache_free(s.opt.cache);
     ecsrev_buf_dispose(&s.out);
     ecsrev_revision_dispose(&s.pending);
     cli_list_dispose(&a.categories);

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,16 +94,27 @@ static int run(int argc, char **argv)
     return c->fn(argc - 1, argv + 1);
 }
 
+/* Only these commands talk to the network (audit --fetch runs the fetcher). */
+static bool needs_network(int argc, char **argv)
+{
+    return argc >= 2 && (strcmp(argv[1], "fetch") == 0 || strcmp(argv[1], "audit") == 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)setlocale(LC_ALL, "C");
     ecsrev_json_init();
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    /* Once, in main, before any thread; skipped for the local commands, whose
+     * start-up time (show, diff) matters more. */
+    bool net = needs_network(argc, argv);
+    if (net && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         cli_error("cannot initialize libcurl");
         return EXIT_TROUBLE;
     }
     int rc = run(argc, argv);
     out_flush();
-    curl_global_cleanup();
+    if (net) {
+        curl_global_cleanup();
+    }
     return rc;
 }

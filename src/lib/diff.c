@@ -693,39 +693,85 @@ static int parse_doc(cJSON **out, const char *doc, size_t len, const char *which
     return 0;
 }
 
+static int diff_trees(struct ecsrev_changes *out, const cJSON *a, const cJSON *b,
+                      const struct ecsrev_diff_options *opt, struct ecsrev_error *err)
+{
+    struct dctx c = {
+        out, opt != NULL ? opt->categories : 0, ECSREV_BUF_INIT, ECSREV_BUF_INIT, NULL, -1, false,
+        err};
+    int rc;
+    if ((rc = ecsrev_buf_puts(&c.path, "", err)) == 0 &&
+        (rc = ecsrev_buf_puts(&c.rule, "", err)) == 0 && (rc = diff_object(&c, a, b)) == 0 &&
+        out->n > 1) {
+        qsort(out->items, out->n, sizeof(*out->items), cmp_change);
+    }
+    if (rc < 0) {
+        ecsrev_changes_dispose(out);
+    }
+    ecsrev_buf_dispose(&c.path);
+    ecsrev_buf_dispose(&c.rule);
+    return rc;
+}
+
 int ecsrev_diff_docs(struct ecsrev_changes *out, const char *canon_a, size_t len_a,
                      const char *canon_b, size_t len_b, const struct ecsrev_diff_options *opt,
                      struct ecsrev_error *err)
 {
     cJSON *a = NULL;
     cJSON *b = NULL;
-    struct dctx c = {
-        out, opt != NULL ? opt->categories : 0, ECSREV_BUF_INIT, ECSREV_BUF_INIT, NULL, -1, false,
-        err};
     ecsrev_changes_dispose(out);
     int rc;
-    if ((rc = parse_doc(&a, canon_a, len_a, "A", err)) < 0 ||
-        (rc = parse_doc(&b, canon_b, len_b, "B", err)) < 0) {
-        goto done;
+    if ((rc = parse_doc(&a, canon_a, len_a, "A", err)) == 0 &&
+        (rc = parse_doc(&b, canon_b, len_b, "B", err)) == 0) {
+        rc = diff_trees(out, a, b, opt, err);
     }
-    if ((rc = ecsrev_buf_puts(&c.path, "", err)) < 0 ||
-        (rc = ecsrev_buf_puts(&c.rule, "", err)) < 0) {
-        goto done;
-    }
-    if ((rc = diff_object(&c, a, b)) < 0) {
-        goto done;
-    }
-    if (out->n > 1) {
-        qsort(out->items, out->n, sizeof(*out->items), cmp_change);
-    }
-done:
-    if (rc < 0) {
-        ecsrev_changes_dispose(out);
-    }
-    ecsrev_buf_dispose(&c.path);
-    ecsrev_buf_dispose(&c.rule);
     cJSON_Delete(a);
     cJSON_Delete(b);
+    return rc;
+}
+
+struct ecsrev_diff_cache {
+    uint8_t hash[2][ECSREV_HASH_LEN];
+    cJSON *doc[2];
+    int next; /* slot to replace next */
+};
+
+struct ecsrev_diff_cache *ecsrev_diff_cache_new(void)
+{
+    return ecsrev_xcalloc(1, sizeof(struct ecsrev_diff_cache));
+}
+
+void ecsrev_diff_cache_free(struct ecsrev_diff_cache *c)
+{
+    if (c != NULL) {
+        cJSON_Delete(c->doc[0]);
+        cJSON_Delete(c->doc[1]);
+        free(c);
+    }
+}
+
+/* The parsed document of @p r from the cache, parsing it into a slot other than @p keep. */
+static int cached_doc(const cJSON **out, struct ecsrev_diff_cache *c,
+                      const struct ecsrev_revision *r, int keep, int *slot, const char *which,
+                      struct ecsrev_error *err)
+{
+    for (int i = 0; i < 2; i++) {
+        if (c->doc[i] != NULL && memcmp(c->hash[i], r->content_hash, ECSREV_HASH_LEN) == 0) {
+            *out = c->doc[i];
+            *slot = i;
+            return 0;
+        }
+    }
+    int i = keep == 0 ? 1 : keep == 1 ? 0 : c->next;
+    cJSON_Delete(c->doc[i]);
+    c->doc[i] = NULL;
+    int rc = parse_doc(&c->doc[i], r->canon, r->canon_len, which, err);
+    if (rc == 0) {
+        memcpy(c->hash[i], r->content_hash, ECSREV_HASH_LEN);
+        c->next = 1 - i;
+        *out = c->doc[i];
+        *slot = i;
+    }
     return rc;
 }
 
@@ -741,7 +787,18 @@ int ecsrev_diff_revisions(struct ecsrev_changes *out, const struct ecsrev_revisi
     if (a->canon == NULL || b->canon == NULL) {
         return ecsrev_error_set(err, ECSREV_EINVAL, "revision without a canonical document");
     }
-    return ecsrev_diff_docs(out, a->canon, a->canon_len, b->canon, b->canon_len, opt, err);
+    if (opt == NULL || opt->cache == NULL) {
+        return ecsrev_diff_docs(out, a->canon, a->canon_len, b->canon, b->canon_len, opt, err);
+    }
+    const cJSON *ta = NULL;
+    const cJSON *tb = NULL;
+    int slot_a = -1;
+    int slot_b = -1;
+    int rc = cached_doc(&ta, opt->cache, a, -1, &slot_a, "A", err);
+    if (rc == 0) {
+        rc = cached_doc(&tb, opt->cache, b, slot_a, &slot_b, "B", err);
+    }
+    return rc < 0 ? rc : diff_trees(out, ta, tb, opt, err);
 }
 
 /* ---- RFC 6902 JSON Patch ---- */
