@@ -17,7 +17,8 @@
 
 #include "banned.h"
 
-#define REPORT_SCHEMA "ecsrev.audit/1"
+/* Same convention as every other JSON output: an integer "schema" version. */
+#define REPORT_SCHEMA "1"
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define TOOL_URI "https://github.com/ecsrev/ecsrev/blob/main/docs/rules.md"
 
@@ -295,7 +296,7 @@ static void render_json(struct out *o, const struct ecsrev_audit *a,
     count(&c, a);
     char when[32];
     time_text(when, opts->generated_ms);
-    put_str(o, "{\"schema\":\"" REPORT_SCHEMA "\",\"generatedAt\":");
+    put_str(o, "{\"schema\":" REPORT_SCHEMA ",\"generatedAt\":");
     put_jstr(o, when[0] != '\0' ? when : NULL);
     put_str(o, ",\"tool\":{\"name\":\"ecsrev\",\"version\":");
     put_jstr(o, opts->tool_version);

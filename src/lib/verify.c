@@ -330,7 +330,7 @@ static int render_json(struct ecsrev_buf *b, const struct ecsrev_verify_report *
 {
     int rc =
         ecsrev_buf_printf(b, err,
-                          "{\"schema\":\"ecsrev.verify/1\",\"ok\":%s,\"head\":\"%s\","
+                          "{\"schema\":1,\"ok\":%s,\"head\":\"%s\","
                           "\"seq\":%llu,\"revisions\":%llu,\"events\":%llu,\"expect\":",
                           r->n_problems == 0 ? "true" : "false", head, (unsigned long long)r->seq,
                           (unsigned long long)r->revisions, (unsigned long long)r->events);

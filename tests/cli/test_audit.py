@@ -59,7 +59,7 @@ class AuditTest(CliTest):
         if code is not None:
             self.assertEqual(r.code, code, r)
         doc = r.json()
-        self.assertEqual(doc["schema"], "ecsrev.audit/1")
+        self.assertEqual(doc["schema"], 1)
         return doc
 
     def rule_ids(self, doc):
