@@ -143,12 +143,52 @@ static int compare_items(const void *pa, const void *pb)
             return c;
         }
     }
+    if (a->bytes == NULL || b->bytes == NULL) {
+        return 0; /* a tie: sort_array serializes tied items and sorts again */
+    }
     size_t n = a->len < b->len ? a->len : b->len;
     int c = memcmp(a->bytes, b->bytes, n);
     if (c != 0) {
         return c;
     }
     return (a->len > b->len) - (a->len < b->len);
+}
+
+/* Canonical bytes of @p s's item, for ordering items that have no key or equal keys. */
+static int item_bytes(struct sort_item *s, struct ecsrev_error *err)
+{
+    if (s->bytes != NULL) {
+        return 0;
+    }
+    struct ecsrev_buf b = ECSREV_BUF_INIT;
+    int rc = ecsrev_canon__write(&b, s->item, err);
+    s->len = b.len;
+    s->bytes = ecsrev_buf_detach(&b);
+    return rc;
+}
+
+/*
+ * Serialize the items whose order is not decided by their key: those
+ * without one, and those whose key equals a neighbour's after sorting by key.
+ * Most arrays have distinct keys, so most items are never serialized.
+ * @return 1 if any item was serialized (sort again), 0 if none, <0 on error
+ */
+static int serialize_ties(struct sort_item *items, size_t n, struct ecsrev_error *err)
+{
+    int again = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool tie = items[i].rank == 2 ||
+                   (i > 0 && compare_items(&items[i - 1], &items[i]) == 0) ||
+                   (i + 1 < n && compare_items(&items[i], &items[i + 1]) == 0);
+        if (tie && items[i].bytes == NULL) {
+            int rc = item_bytes(&items[i], err);
+            if (rc < 0) {
+                return rc;
+            }
+            again = 1;
+        }
+    }
+    return again;
 }
 
 /* The key of one item: a string or number member named by the rule. */
@@ -186,18 +226,17 @@ static int sort_array(cJSON *array, const struct ecsrev_array_rule *rule, struct
     int rc = 0;
     size_t i = 0;
     for (cJSON *c = array->child; c != NULL; c = c->next, i++) {
-        struct ecsrev_buf b = ECSREV_BUF_INIT;
         items[i].item = c;
         item_key(&items[i], rule);
-        rc = ecsrev_canon__write(&b, c, err);
-        items[i].len = b.len;
-        items[i].bytes = ecsrev_buf_detach(&b);
-        if (rc < 0) {
-            n = i + 1;
-            goto done;
-        }
     }
     qsort(items, n, sizeof(*items), compare_items);
+    if ((rc = serialize_ties(items, n, err)) < 0) {
+        goto done;
+    }
+    if (rc > 0) {
+        rc = 0;
+        qsort(items, n, sizeof(*items), compare_items);
+    }
     /* relink by hand (cJSON's invariant: child->prev is the tail, tail->next
        is NULL); cJSON 1.7.15's insert/detach helpers lose items when mixed */
     array->child = items[0].item;
