@@ -177,8 +177,7 @@ static int serialize_ties(struct sort_item *items, size_t n, struct ecsrev_error
 {
     int again = 0;
     for (size_t i = 0; i < n; i++) {
-        bool tie = items[i].rank == 2 ||
-                   (i > 0 && compare_items(&items[i - 1], &items[i]) == 0) ||
+        bool tie = items[i].rank == 2 || (i > 0 && compare_items(&items[i - 1], &items[i]) == 0) ||
                    (i + 1 < n && compare_items(&items[i], &items[i + 1]) == 0);
         if (tie && items[i].bytes == NULL) {
             int rc = item_bytes(&items[i], err);
@@ -651,6 +650,46 @@ static int fill_identity(struct ecsrev_revision *rev, const cJSON *doc, unsigned
 
 /* ---- public ------------------------------------------------------------- */
 
+/*
+ * The canonical document and the configuration document in one pass, for a
+ * revision without ecsManagedResources: the configuration document is then
+ * the same top-level members minus serviceRevisionArn and createdAt, so each
+ * member is serialized once and copied. @p doc's members must be sorted
+ * (ecsrev_canon__sort_members).
+ */
+static int write_both(struct ecsrev_buf *canon, struct ecsrev_buf *config, const cJSON *doc,
+                      struct ecsrev_error *err)
+{
+    int rc = ecsrev_buf_putc(canon, '{', err);
+    if (rc == 0) {
+        rc = ecsrev_buf_putc(config, '{', err);
+    }
+    bool config_empty = true;
+    for (const cJSON *m = doc->child; rc == 0 && m != NULL; m = m->next) {
+        if (m != doc->child && (rc = ecsrev_buf_putc(canon, ',', err)) < 0) {
+            break;
+        }
+        size_t start = canon->len;
+        if ((rc = ecsrev_canon__write_string(canon, m->string, err)) < 0 ||
+            (rc = ecsrev_buf_putc(canon, ':', err)) < 0 ||
+            (rc = ecsrev_canon__write(canon, m, err)) < 0) {
+            break;
+        }
+        if (strcmp(m->string, "serviceRevisionArn") == 0 || strcmp(m->string, "createdAt") == 0) {
+            continue;
+        }
+        if (!config_empty && (rc = ecsrev_buf_putc(config, ',', err)) < 0) {
+            break;
+        }
+        config_empty = false;
+        rc = ecsrev_buf_append(config, canon->ptr + start, canon->len - start, err);
+    }
+    if (rc == 0 && (rc = ecsrev_buf_putc(canon, '}', err)) == 0) {
+        rc = ecsrev_buf_putc(config, '}', err);
+    }
+    return rc;
+}
+
 int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc, unsigned flags,
                                struct ecsrev_error *err)
 {
@@ -663,9 +702,15 @@ int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc, unsigned
     if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) == 0) {
         ecsrev_canon__sort_members(doc); /* once, for both canonical writes */
     }
-    if (rc < 0 || (rc = fill_identity(out, doc, flags, err)) < 0 ||
-        (rc = ecsrev_canon__write(&canon, doc, err)) < 0 ||
-        (rc = config_bytes(&config, doc, err)) < 0) {
+    if (rc < 0 || (rc = fill_identity(out, doc, flags, err)) < 0) {
+        goto done;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(doc, "ecsManagedResources") == NULL) {
+        rc = write_both(&canon, &config, doc, err); /* one serialization for both */
+    } else if ((rc = ecsrev_canon__write(&canon, doc, err)) == 0) {
+        rc = config_bytes(&config, doc, err);
+    }
+    if (rc < 0) {
         goto done;
     }
     out->canon_len = canon.len;
