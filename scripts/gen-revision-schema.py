@@ -47,7 +47,9 @@ def main():
         stack = stack + (name,)
         var = "s_" + name
         if t == "structure":
-            members = [(k, emit(v["shape"], stack)) for k, v in s["members"].items()]
+            # sorted by name (byte order, as strcmp): lookups are binary searches
+            members = [(k, emit(v["shape"], stack))
+                       for k, v in sorted(s["members"].items(), key=lambda kv: kv[0].encode())]
             out.append(f"static const struct ecsrev_canon__member {var}_members[] = {{")
             for k, v in members:
                 out.append(f'    {{"{k}", &{v}}},')

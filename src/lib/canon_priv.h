@@ -114,7 +114,7 @@ struct ecsrev_canon__shape {
     const struct ecsrev_canon__shape *element;  /**< ARRAY items, MAP values */
 };
 
-/** A named member of an OBJECT shape. */
+/** A named member of an OBJECT shape. Member tables are sorted by name (strcmp). */
 struct ecsrev_canon__member {
     const char *name;
     const struct ecsrev_canon__shape *shape;

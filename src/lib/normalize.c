@@ -98,9 +98,19 @@ struct ecsrev_array_rule ecsrev_canon_array_rule(const char *path)
 const struct ecsrev_canon__shape *
 ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape, const char *name)
 {
-    for (size_t i = 0; shape != NULL && i < shape->n_members; i++) {
-        if (strcmp(shape->members[i].name, name) == 0) {
-            return shape->members[i].shape;
+    /* Member tables are generated sorted by name: binary search. */
+    size_t lo = 0;
+    size_t hi = shape != NULL ? shape->n_members : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(shape->members[mid].name, name);
+        if (c == 0) {
+            return shape->members[mid].shape;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
     }
     return NULL;

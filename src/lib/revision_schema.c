@@ -18,48 +18,177 @@ static const struct ecsrev_canon__shape s_boolean = {ECSREV_CANON__BOOLEAN, NULL
 static const struct ecsrev_canon__shape s_timestamp = {ECSREV_CANON__TIMESTAMP, NULL, 0, NULL};
 
 static const struct ecsrev_canon__member s_CapacityProviderStrategyItem_members[] = {
+    {"base", &s_number},
     {"capacityProvider", &s_string},
     {"weight", &s_number},
-    {"base", &s_number},
 };
 static const struct ecsrev_canon__shape s_CapacityProviderStrategyItem = {
     ECSREV_CANON__OBJECT, s_CapacityProviderStrategyItem_members, 3, NULL};
 static const struct ecsrev_canon__shape s_CapacityProviderStrategy = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_CapacityProviderStrategyItem};
+static const struct ecsrev_canon__member s_ContainerImage_members[] = {
+    {"containerName", &s_string},
+    {"image", &s_string},
+    {"imageDigest", &s_string},
+};
+static const struct ecsrev_canon__shape s_ContainerImage = {ECSREV_CANON__OBJECT,
+                                                            s_ContainerImage_members, 3, NULL};
+static const struct ecsrev_canon__shape s_ContainerImages = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                             &s_ContainerImage};
+static const struct ecsrev_canon__member s_ManagedApplicationAutoScalingPolicy_members[] = {
+    {"arn", &s_string},          {"metric", &s_string},       {"policyType", &s_string},
+    {"status", &s_string},       {"statusReason", &s_string}, {"targetValue", &s_number},
+    {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicy = {
+    ECSREV_CANON__OBJECT, s_ManagedApplicationAutoScalingPolicy_members, 7, NULL};
+static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicies = {
+    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedApplicationAutoScalingPolicy};
+static const struct ecsrev_canon__member s_ManagedScalableTarget_members[] = {
+    {"arn", &s_string},    {"maxCapacity", &s_number},  {"minCapacity", &s_number},
+    {"status", &s_string}, {"statusReason", &s_string}, {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedScalableTarget = {
+    ECSREV_CANON__OBJECT, s_ManagedScalableTarget_members, 6, NULL};
+static const struct ecsrev_canon__member s_ManagedAutoScaling_members[] = {
+    {"applicationAutoScalingPolicies", &s_ManagedApplicationAutoScalingPolicies},
+    {"scalableTarget", &s_ManagedScalableTarget},
+};
+static const struct ecsrev_canon__shape s_ManagedAutoScaling = {
+    ECSREV_CANON__OBJECT, s_ManagedAutoScaling_members, 2, NULL};
+static const struct ecsrev_canon__member s_ManagedCertificate_members[] = {
+    {"arn", &s_string},          {"domainName", &s_string},   {"status", &s_string},
+    {"statusReason", &s_string}, {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedCertificate = {
+    ECSREV_CANON__OBJECT, s_ManagedCertificate_members, 5, NULL};
+static const struct ecsrev_canon__member s_ManagedListener_members[] = {
+    {"arn", &s_string},
+    {"status", &s_string},
+    {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedListener = {ECSREV_CANON__OBJECT,
+                                                             s_ManagedListener_members, 4, NULL};
+static const struct ecsrev_canon__shape s_StringList = {ECSREV_CANON__ARRAY, NULL, 0, &s_string};
+static const struct ecsrev_canon__member s_ManagedLoadBalancer_members[] = {
+    {"arn", &s_string},          {"scheme", &s_string},       {"securityGroupIds", &s_StringList},
+    {"status", &s_string},       {"statusReason", &s_string}, {"subnetIds", &s_StringList},
+    {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedLoadBalancer = {
+    ECSREV_CANON__OBJECT, s_ManagedLoadBalancer_members, 7, NULL};
+static const struct ecsrev_canon__member s_ManagedSecurityGroup_members[] = {
+    {"arn", &s_string},
+    {"status", &s_string},
+    {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedSecurityGroup = {
+    ECSREV_CANON__OBJECT, s_ManagedSecurityGroup_members, 4, NULL};
+static const struct ecsrev_canon__shape s_ManagedSecurityGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                   &s_ManagedSecurityGroup};
+static const struct ecsrev_canon__member s_ManagedListenerRule_members[] = {
+    {"arn", &s_string},
+    {"status", &s_string},
+    {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedListenerRule = {
+    ECSREV_CANON__OBJECT, s_ManagedListenerRule_members, 4, NULL};
+static const struct ecsrev_canon__member s_ManagedTargetGroup_members[] = {
+    {"arn", &s_string},          {"healthCheckPath", &s_string}, {"healthCheckPort", &s_number},
+    {"port", &s_number},         {"status", &s_string},          {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedTargetGroup = {
+    ECSREV_CANON__OBJECT, s_ManagedTargetGroup_members, 7, NULL};
+static const struct ecsrev_canon__shape s_ManagedTargetGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                 &s_ManagedTargetGroup};
+static const struct ecsrev_canon__member s_ManagedIngressPath_members[] = {
+    {"accessType", &s_string},
+    {"certificate", &s_ManagedCertificate},
+    {"endpoint", &s_string},
+    {"listener", &s_ManagedListener},
+    {"loadBalancer", &s_ManagedLoadBalancer},
+    {"loadBalancerSecurityGroups", &s_ManagedSecurityGroups},
+    {"rule", &s_ManagedListenerRule},
+    {"targetGroups", &s_ManagedTargetGroups},
+};
+static const struct ecsrev_canon__shape s_ManagedIngressPath = {
+    ECSREV_CANON__OBJECT, s_ManagedIngressPath_members, 8, NULL};
+static const struct ecsrev_canon__shape s_ManagedIngressPaths = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                 &s_ManagedIngressPath};
+static const struct ecsrev_canon__member s_ManagedLogGroup_members[] = {
+    {"arn", &s_string},          {"logGroupName", &s_string}, {"status", &s_string},
+    {"statusReason", &s_string}, {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedLogGroup = {ECSREV_CANON__OBJECT,
+                                                             s_ManagedLogGroup_members, 5, NULL};
+static const struct ecsrev_canon__shape s_ManagedLogGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                              &s_ManagedLogGroup};
+static const struct ecsrev_canon__member s_ManagedMetricAlarm_members[] = {
+    {"arn", &s_string},
+    {"status", &s_string},
+    {"statusReason", &s_string},
+    {"updatedAt", &s_timestamp},
+};
+static const struct ecsrev_canon__shape s_ManagedMetricAlarm = {
+    ECSREV_CANON__OBJECT, s_ManagedMetricAlarm_members, 4, NULL};
+static const struct ecsrev_canon__shape s_ManagedMetricAlarms = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                 &s_ManagedMetricAlarm};
+static const struct ecsrev_canon__member s_ECSManagedResources_members[] = {
+    {"autoScaling", &s_ManagedAutoScaling},
+    {"ingressPaths", &s_ManagedIngressPaths},
+    {"logGroups", &s_ManagedLogGroups},
+    {"metricAlarms", &s_ManagedMetricAlarms},
+    {"serviceSecurityGroups", &s_ManagedSecurityGroups},
+};
+static const struct ecsrev_canon__shape s_ECSManagedResources = {
+    ECSREV_CANON__OBJECT, s_ECSManagedResources_members, 5, NULL};
+static const struct ecsrev_canon__member s_DeploymentEphemeralStorage_members[] = {
+    {"kmsKeyId", &s_string},
+};
+static const struct ecsrev_canon__shape s_DeploymentEphemeralStorage = {
+    ECSREV_CANON__OBJECT, s_DeploymentEphemeralStorage_members, 1, NULL};
 static const struct ecsrev_canon__member s_AdvancedConfiguration_members[] = {
     {"alternateTargetGroupArn", &s_string},
     {"productionListenerRule", &s_string},
-    {"testListenerRule", &s_string},
     {"roleArn", &s_string},
+    {"testListenerRule", &s_string},
 };
 static const struct ecsrev_canon__shape s_AdvancedConfiguration = {
     ECSREV_CANON__OBJECT, s_AdvancedConfiguration_members, 4, NULL};
 static const struct ecsrev_canon__member s_LoadBalancer_members[] = {
-    {"targetGroupArn", &s_string},
-    {"loadBalancerName", &s_string},
+    {"advancedConfiguration", &s_AdvancedConfiguration},
     {"containerName", &s_string},
     {"containerPort", &s_number},
-    {"advancedConfiguration", &s_AdvancedConfiguration},
+    {"loadBalancerName", &s_string},
+    {"targetGroupArn", &s_string},
 };
 static const struct ecsrev_canon__shape s_LoadBalancer = {ECSREV_CANON__OBJECT,
                                                           s_LoadBalancer_members, 5, NULL};
 static const struct ecsrev_canon__shape s_LoadBalancers = {ECSREV_CANON__ARRAY, NULL, 0,
                                                            &s_LoadBalancer};
-static const struct ecsrev_canon__member s_ServiceRegistry_members[] = {
-    {"registryArn", &s_string},
-    {"port", &s_number},
-    {"containerName", &s_string},
-    {"containerPort", &s_number},
+static const struct ecsrev_canon__shape s_MetricNamesList = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                             &s_string};
+static const struct ecsrev_canon__member s_MetricConfiguration_members[] = {
+    {"metricNames", &s_MetricNamesList},
+    {"resolutionSeconds", &s_number},
 };
-static const struct ecsrev_canon__shape s_ServiceRegistry = {ECSREV_CANON__OBJECT,
-                                                             s_ServiceRegistry_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ServiceRegistries = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                               &s_ServiceRegistry};
-static const struct ecsrev_canon__shape s_StringList = {ECSREV_CANON__ARRAY, NULL, 0, &s_string};
+static const struct ecsrev_canon__shape s_MetricConfiguration = {
+    ECSREV_CANON__OBJECT, s_MetricConfiguration_members, 2, NULL};
+static const struct ecsrev_canon__shape s_MetricConfigurationList = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                                     &s_MetricConfiguration};
+static const struct ecsrev_canon__member s_MonitoringConfiguration_members[] = {
+    {"metricConfigurations", &s_MetricConfigurationList},
+};
+static const struct ecsrev_canon__shape s_MonitoringConfiguration = {
+    ECSREV_CANON__OBJECT, s_MonitoringConfiguration_members, 1, NULL};
 static const struct ecsrev_canon__member s_AwsVpcConfiguration_members[] = {
-    {"subnets", &s_StringList},
-    {"securityGroups", &s_StringList},
     {"assignPublicIp", &s_string},
+    {"securityGroups", &s_StringList},
+    {"subnets", &s_StringList},
 };
 static const struct ecsrev_canon__shape s_AwsVpcConfiguration = {
     ECSREV_CANON__OBJECT, s_AwsVpcConfiguration_members, 3, NULL};
@@ -68,15 +197,51 @@ static const struct ecsrev_canon__member s_NetworkConfiguration_members[] = {
 };
 static const struct ecsrev_canon__shape s_NetworkConfiguration = {
     ECSREV_CANON__OBJECT, s_NetworkConfiguration_members, 1, NULL};
-static const struct ecsrev_canon__member s_ContainerImage_members[] = {
-    {"containerName", &s_string},
-    {"imageDigest", &s_string},
-    {"image", &s_string},
+static const struct ecsrev_canon__member s_RuntimePlatformOverride_members[] = {
+    {"cpuArchitecture", &s_string},
 };
-static const struct ecsrev_canon__shape s_ContainerImage = {ECSREV_CANON__OBJECT,
-                                                            s_ContainerImage_members, 3, NULL};
-static const struct ecsrev_canon__shape s_ContainerImages = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                             &s_ContainerImage};
+static const struct ecsrev_canon__shape s_RuntimePlatformOverride = {
+    ECSREV_CANON__OBJECT, s_RuntimePlatformOverride_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceRevisionOverrides_members[] = {
+    {"runtimePlatform", &s_RuntimePlatformOverride},
+};
+static const struct ecsrev_canon__shape s_ServiceRevisionOverrides = {
+    ECSREV_CANON__OBJECT, s_ServiceRevisionOverrides_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceRevisionLoadBalancer_members[] = {
+    {"productionListenerRule", &s_string},
+    {"targetGroupArn", &s_string},
+};
+static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancer = {
+    ECSREV_CANON__OBJECT, s_ServiceRevisionLoadBalancer_members, 2, NULL};
+static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancers = {
+    ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceRevisionLoadBalancer};
+static const struct ecsrev_canon__member s_ResolvedConfiguration_members[] = {
+    {"loadBalancers", &s_ServiceRevisionLoadBalancers},
+};
+static const struct ecsrev_canon__shape s_ResolvedConfiguration = {
+    ECSREV_CANON__OBJECT, s_ResolvedConfiguration_members, 1, NULL};
+static const struct ecsrev_canon__member s_ServiceConnectAccessLogConfiguration_members[] = {
+    {"format", &s_string},
+    {"includeQueryParameters", &s_string},
+};
+static const struct ecsrev_canon__shape s_ServiceConnectAccessLogConfiguration = {
+    ECSREV_CANON__OBJECT, s_ServiceConnectAccessLogConfiguration_members, 2, NULL};
+static const struct ecsrev_canon__shape s_LogConfigurationOptionsMap = {ECSREV_CANON__MAP, NULL, 0,
+                                                                        &s_string};
+static const struct ecsrev_canon__member s_Secret_members[] = {
+    {"name", &s_string},
+    {"valueFrom", &s_string},
+};
+static const struct ecsrev_canon__shape s_Secret = {ECSREV_CANON__OBJECT, s_Secret_members, 2,
+                                                    NULL};
+static const struct ecsrev_canon__shape s_SecretList = {ECSREV_CANON__ARRAY, NULL, 0, &s_Secret};
+static const struct ecsrev_canon__member s_LogConfiguration_members[] = {
+    {"logDriver", &s_string},
+    {"options", &s_LogConfigurationOptionsMap},
+    {"secretOptions", &s_SecretList},
+};
+static const struct ecsrev_canon__shape s_LogConfiguration = {ECSREV_CANON__OBJECT,
+                                                              s_LogConfiguration_members, 3, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectTestTrafficHeaderMatchRules_members[] = {
     {"exact", &s_string},
 };
@@ -94,8 +259,8 @@ static const struct ecsrev_canon__member s_ServiceConnectTestTrafficRules_member
 static const struct ecsrev_canon__shape s_ServiceConnectTestTrafficRules = {
     ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficRules_members, 1, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectClientAlias_members[] = {
-    {"port", &s_number},
     {"dnsName", &s_string},
+    {"port", &s_number},
     {"testTrafficRules", &s_ServiceConnectTestTrafficRules},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectClientAlias = {
@@ -121,10 +286,10 @@ static const struct ecsrev_canon__member s_ServiceConnectTlsConfiguration_member
 static const struct ecsrev_canon__shape s_ServiceConnectTlsConfiguration = {
     ECSREV_CANON__OBJECT, s_ServiceConnectTlsConfiguration_members, 3, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectService_members[] = {
-    {"portName", &s_string},
-    {"discoveryName", &s_string},
     {"clientAliases", &s_ServiceConnectClientAliasList},
+    {"discoveryName", &s_string},
     {"ingressPortOverride", &s_number},
+    {"portName", &s_string},
     {"timeout", &s_TimeoutConfiguration},
     {"tls", &s_ServiceConnectTlsConfiguration},
 };
@@ -132,37 +297,25 @@ static const struct ecsrev_canon__shape s_ServiceConnectService = {
     ECSREV_CANON__OBJECT, s_ServiceConnectService_members, 6, NULL};
 static const struct ecsrev_canon__shape s_ServiceConnectServiceList = {ECSREV_CANON__ARRAY, NULL, 0,
                                                                        &s_ServiceConnectService};
-static const struct ecsrev_canon__shape s_LogConfigurationOptionsMap = {ECSREV_CANON__MAP, NULL, 0,
-                                                                        &s_string};
-static const struct ecsrev_canon__member s_Secret_members[] = {
-    {"name", &s_string},
-    {"valueFrom", &s_string},
-};
-static const struct ecsrev_canon__shape s_Secret = {ECSREV_CANON__OBJECT, s_Secret_members, 2,
-                                                    NULL};
-static const struct ecsrev_canon__shape s_SecretList = {ECSREV_CANON__ARRAY, NULL, 0, &s_Secret};
-static const struct ecsrev_canon__member s_LogConfiguration_members[] = {
-    {"logDriver", &s_string},
-    {"options", &s_LogConfigurationOptionsMap},
-    {"secretOptions", &s_SecretList},
-};
-static const struct ecsrev_canon__shape s_LogConfiguration = {ECSREV_CANON__OBJECT,
-                                                              s_LogConfiguration_members, 3, NULL};
-static const struct ecsrev_canon__member s_ServiceConnectAccessLogConfiguration_members[] = {
-    {"format", &s_string},
-    {"includeQueryParameters", &s_string},
-};
-static const struct ecsrev_canon__shape s_ServiceConnectAccessLogConfiguration = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectAccessLogConfiguration_members, 2, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectConfiguration_members[] = {
+    {"accessLogConfiguration", &s_ServiceConnectAccessLogConfiguration},
     {"enabled", &s_boolean},
+    {"logConfiguration", &s_LogConfiguration},
     {"namespace", &s_string},
     {"services", &s_ServiceConnectServiceList},
-    {"logConfiguration", &s_LogConfiguration},
-    {"accessLogConfiguration", &s_ServiceConnectAccessLogConfiguration},
 };
 static const struct ecsrev_canon__shape s_ServiceConnectConfiguration = {
     ECSREV_CANON__OBJECT, s_ServiceConnectConfiguration_members, 5, NULL};
+static const struct ecsrev_canon__member s_ServiceRegistry_members[] = {
+    {"containerName", &s_string},
+    {"containerPort", &s_number},
+    {"port", &s_number},
+    {"registryArn", &s_string},
+};
+static const struct ecsrev_canon__shape s_ServiceRegistry = {ECSREV_CANON__OBJECT,
+                                                             s_ServiceRegistry_members, 4, NULL};
+static const struct ecsrev_canon__shape s_ServiceRegistries = {ECSREV_CANON__ARRAY, NULL, 0,
+                                                               &s_ServiceRegistry};
 static const struct ecsrev_canon__member s_Tag_members[] = {
     {"key", &s_string},
     {"value", &s_string},
@@ -170,224 +323,64 @@ static const struct ecsrev_canon__member s_Tag_members[] = {
 static const struct ecsrev_canon__shape s_Tag = {ECSREV_CANON__OBJECT, s_Tag_members, 2, NULL};
 static const struct ecsrev_canon__shape s_Tags = {ECSREV_CANON__ARRAY, NULL, 0, &s_Tag};
 static const struct ecsrev_canon__member s_EBSTagSpecification_members[] = {
+    {"propagateTags", &s_string},
     {"resourceType", &s_string},
     {"tags", &s_Tags},
-    {"propagateTags", &s_string},
 };
 static const struct ecsrev_canon__shape s_EBSTagSpecification = {
     ECSREV_CANON__OBJECT, s_EBSTagSpecification_members, 3, NULL};
 static const struct ecsrev_canon__shape s_EBSTagSpecifications = {ECSREV_CANON__ARRAY, NULL, 0,
                                                                   &s_EBSTagSpecification};
 static const struct ecsrev_canon__member s_ServiceManagedEBSVolumeConfiguration_members[] = {
-    {"encrypted", &s_boolean},
-    {"kmsKeyId", &s_string},
+    {"encrypted", &s_boolean}, {"filesystemType", &s_string},
+    {"iops", &s_number},       {"kmsKeyId", &s_string},
+    {"roleArn", &s_string},    {"sizeInGiB", &s_number},
+    {"snapshotId", &s_string}, {"tagSpecifications", &s_EBSTagSpecifications},
+    {"throughput", &s_number}, {"volumeInitializationRate", &s_number},
     {"volumeType", &s_string},
-    {"sizeInGiB", &s_number},
-    {"snapshotId", &s_string},
-    {"volumeInitializationRate", &s_number},
-    {"iops", &s_number},
-    {"throughput", &s_number},
-    {"tagSpecifications", &s_EBSTagSpecifications},
-    {"roleArn", &s_string},
-    {"filesystemType", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceManagedEBSVolumeConfiguration = {
     ECSREV_CANON__OBJECT, s_ServiceManagedEBSVolumeConfiguration_members, 11, NULL};
 static const struct ecsrev_canon__member s_ServiceVolumeConfiguration_members[] = {
-    {"name", &s_string},
     {"managedEBSVolume", &s_ServiceManagedEBSVolumeConfiguration},
+    {"name", &s_string},
 };
 static const struct ecsrev_canon__shape s_ServiceVolumeConfiguration = {
     ECSREV_CANON__OBJECT, s_ServiceVolumeConfiguration_members, 2, NULL};
 static const struct ecsrev_canon__shape s_ServiceVolumeConfigurations = {
     ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceVolumeConfiguration};
-static const struct ecsrev_canon__member s_DeploymentEphemeralStorage_members[] = {
-    {"kmsKeyId", &s_string},
-};
-static const struct ecsrev_canon__shape s_DeploymentEphemeralStorage = {
-    ECSREV_CANON__OBJECT, s_DeploymentEphemeralStorage_members, 1, NULL};
 static const struct ecsrev_canon__member s_VpcLatticeConfiguration_members[] = {
+    {"portName", &s_string},
     {"roleArn", &s_string},
     {"targetGroupArn", &s_string},
-    {"portName", &s_string},
 };
 static const struct ecsrev_canon__shape s_VpcLatticeConfiguration = {
     ECSREV_CANON__OBJECT, s_VpcLatticeConfiguration_members, 3, NULL};
 static const struct ecsrev_canon__shape s_VpcLatticeConfigurations = {ECSREV_CANON__ARRAY, NULL, 0,
                                                                       &s_VpcLatticeConfiguration};
-static const struct ecsrev_canon__member s_ServiceRevisionLoadBalancer_members[] = {
-    {"targetGroupArn", &s_string},
-    {"productionListenerRule", &s_string},
-};
-static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancer = {
-    ECSREV_CANON__OBJECT, s_ServiceRevisionLoadBalancer_members, 2, NULL};
-static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancers = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceRevisionLoadBalancer};
-static const struct ecsrev_canon__member s_ResolvedConfiguration_members[] = {
-    {"loadBalancers", &s_ServiceRevisionLoadBalancers},
-};
-static const struct ecsrev_canon__shape s_ResolvedConfiguration = {
-    ECSREV_CANON__OBJECT, s_ResolvedConfiguration_members, 1, NULL};
-static const struct ecsrev_canon__member s_ManagedLoadBalancer_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-    {"scheme", &s_string},
-    {"subnetIds", &s_StringList},
-    {"securityGroupIds", &s_StringList},
-};
-static const struct ecsrev_canon__shape s_ManagedLoadBalancer = {
-    ECSREV_CANON__OBJECT, s_ManagedLoadBalancer_members, 7, NULL};
-static const struct ecsrev_canon__member s_ManagedSecurityGroup_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-};
-static const struct ecsrev_canon__shape s_ManagedSecurityGroup = {
-    ECSREV_CANON__OBJECT, s_ManagedSecurityGroup_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ManagedSecurityGroups = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                   &s_ManagedSecurityGroup};
-static const struct ecsrev_canon__member s_ManagedCertificate_members[] = {
-    {"arn", &s_string},          {"status", &s_string},     {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp}, {"domainName", &s_string},
-};
-static const struct ecsrev_canon__shape s_ManagedCertificate = {
-    ECSREV_CANON__OBJECT, s_ManagedCertificate_members, 5, NULL};
-static const struct ecsrev_canon__member s_ManagedListener_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-};
-static const struct ecsrev_canon__shape s_ManagedListener = {ECSREV_CANON__OBJECT,
-                                                             s_ManagedListener_members, 4, NULL};
-static const struct ecsrev_canon__member s_ManagedListenerRule_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-};
-static const struct ecsrev_canon__shape s_ManagedListenerRule = {
-    ECSREV_CANON__OBJECT, s_ManagedListenerRule_members, 4, NULL};
-static const struct ecsrev_canon__member s_ManagedTargetGroup_members[] = {
-    {"arn", &s_string},          {"status", &s_string},          {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp}, {"healthCheckPath", &s_string}, {"healthCheckPort", &s_number},
-    {"port", &s_number},
-};
-static const struct ecsrev_canon__shape s_ManagedTargetGroup = {
-    ECSREV_CANON__OBJECT, s_ManagedTargetGroup_members, 7, NULL};
-static const struct ecsrev_canon__shape s_ManagedTargetGroups = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                 &s_ManagedTargetGroup};
-static const struct ecsrev_canon__member s_ManagedIngressPath_members[] = {
-    {"accessType", &s_string},
-    {"endpoint", &s_string},
-    {"loadBalancer", &s_ManagedLoadBalancer},
-    {"loadBalancerSecurityGroups", &s_ManagedSecurityGroups},
-    {"certificate", &s_ManagedCertificate},
-    {"listener", &s_ManagedListener},
-    {"rule", &s_ManagedListenerRule},
-    {"targetGroups", &s_ManagedTargetGroups},
-};
-static const struct ecsrev_canon__shape s_ManagedIngressPath = {
-    ECSREV_CANON__OBJECT, s_ManagedIngressPath_members, 8, NULL};
-static const struct ecsrev_canon__shape s_ManagedIngressPaths = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                 &s_ManagedIngressPath};
-static const struct ecsrev_canon__member s_ManagedScalableTarget_members[] = {
-    {"arn", &s_string},          {"status", &s_string},      {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp}, {"minCapacity", &s_number}, {"maxCapacity", &s_number},
-};
-static const struct ecsrev_canon__shape s_ManagedScalableTarget = {
-    ECSREV_CANON__OBJECT, s_ManagedScalableTarget_members, 6, NULL};
-static const struct ecsrev_canon__member s_ManagedApplicationAutoScalingPolicy_members[] = {
-    {"arn", &s_string},          {"status", &s_string},     {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp}, {"policyType", &s_string}, {"targetValue", &s_number},
-    {"metric", &s_string},
-};
-static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicy = {
-    ECSREV_CANON__OBJECT, s_ManagedApplicationAutoScalingPolicy_members, 7, NULL};
-static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicies = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedApplicationAutoScalingPolicy};
-static const struct ecsrev_canon__member s_ManagedAutoScaling_members[] = {
-    {"scalableTarget", &s_ManagedScalableTarget},
-    {"applicationAutoScalingPolicies", &s_ManagedApplicationAutoScalingPolicies},
-};
-static const struct ecsrev_canon__shape s_ManagedAutoScaling = {
-    ECSREV_CANON__OBJECT, s_ManagedAutoScaling_members, 2, NULL};
-static const struct ecsrev_canon__member s_ManagedMetricAlarm_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
-};
-static const struct ecsrev_canon__shape s_ManagedMetricAlarm = {
-    ECSREV_CANON__OBJECT, s_ManagedMetricAlarm_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ManagedMetricAlarms = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                 &s_ManagedMetricAlarm};
-static const struct ecsrev_canon__member s_ManagedLogGroup_members[] = {
-    {"arn", &s_string},          {"status", &s_string},       {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp}, {"logGroupName", &s_string},
-};
-static const struct ecsrev_canon__shape s_ManagedLogGroup = {ECSREV_CANON__OBJECT,
-                                                             s_ManagedLogGroup_members, 5, NULL};
-static const struct ecsrev_canon__shape s_ManagedLogGroups = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                              &s_ManagedLogGroup};
-static const struct ecsrev_canon__member s_ECSManagedResources_members[] = {
-    {"ingressPaths", &s_ManagedIngressPaths}, {"autoScaling", &s_ManagedAutoScaling},
-    {"metricAlarms", &s_ManagedMetricAlarms}, {"serviceSecurityGroups", &s_ManagedSecurityGroups},
-    {"logGroups", &s_ManagedLogGroups},
-};
-static const struct ecsrev_canon__shape s_ECSManagedResources = {
-    ECSREV_CANON__OBJECT, s_ECSManagedResources_members, 5, NULL};
-static const struct ecsrev_canon__member s_RuntimePlatformOverride_members[] = {
-    {"cpuArchitecture", &s_string},
-};
-static const struct ecsrev_canon__shape s_RuntimePlatformOverride = {
-    ECSREV_CANON__OBJECT, s_RuntimePlatformOverride_members, 1, NULL};
-static const struct ecsrev_canon__member s_ServiceRevisionOverrides_members[] = {
-    {"runtimePlatform", &s_RuntimePlatformOverride},
-};
-static const struct ecsrev_canon__shape s_ServiceRevisionOverrides = {
-    ECSREV_CANON__OBJECT, s_ServiceRevisionOverrides_members, 1, NULL};
-static const struct ecsrev_canon__shape s_MetricNamesList = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                             &s_string};
-static const struct ecsrev_canon__member s_MetricConfiguration_members[] = {
-    {"metricNames", &s_MetricNamesList},
-    {"resolutionSeconds", &s_number},
-};
-static const struct ecsrev_canon__shape s_MetricConfiguration = {
-    ECSREV_CANON__OBJECT, s_MetricConfiguration_members, 2, NULL};
-static const struct ecsrev_canon__shape s_MetricConfigurationList = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                     &s_MetricConfiguration};
-static const struct ecsrev_canon__member s_MonitoringConfiguration_members[] = {
-    {"metricConfigurations", &s_MetricConfigurationList},
-};
-static const struct ecsrev_canon__shape s_MonitoringConfiguration = {
-    ECSREV_CANON__OBJECT, s_MonitoringConfiguration_members, 1, NULL};
 static const struct ecsrev_canon__member s_ServiceRevision_members[] = {
-    {"serviceRevisionArn", &s_string},
-    {"serviceArn", &s_string},
-    {"clusterArn", &s_string},
-    {"taskDefinition", &s_string},
     {"capacityProviderStrategy", &s_CapacityProviderStrategy},
-    {"launchType", &s_string},
-    {"platformVersion", &s_string},
-    {"platformFamily", &s_string},
-    {"loadBalancers", &s_LoadBalancers},
-    {"serviceRegistries", &s_ServiceRegistries},
-    {"networkConfiguration", &s_NetworkConfiguration},
+    {"clusterArn", &s_string},
     {"containerImages", &s_ContainerImages},
-    {"guardDutyEnabled", &s_boolean},
-    {"serviceConnectConfiguration", &s_ServiceConnectConfiguration},
-    {"volumeConfigurations", &s_ServiceVolumeConfigurations},
-    {"fargateEphemeralStorage", &s_DeploymentEphemeralStorage},
     {"createdAt", &s_timestamp},
-    {"vpcLatticeConfigurations", &s_VpcLatticeConfigurations},
-    {"resolvedConfiguration", &s_ResolvedConfiguration},
     {"ecsManagedResources", &s_ECSManagedResources},
-    {"overrides", &s_ServiceRevisionOverrides},
+    {"fargateEphemeralStorage", &s_DeploymentEphemeralStorage},
+    {"guardDutyEnabled", &s_boolean},
+    {"launchType", &s_string},
+    {"loadBalancers", &s_LoadBalancers},
     {"monitoring", &s_MonitoringConfiguration},
+    {"networkConfiguration", &s_NetworkConfiguration},
+    {"overrides", &s_ServiceRevisionOverrides},
+    {"platformFamily", &s_string},
+    {"platformVersion", &s_string},
+    {"resolvedConfiguration", &s_ResolvedConfiguration},
+    {"serviceArn", &s_string},
+    {"serviceConnectConfiguration", &s_ServiceConnectConfiguration},
+    {"serviceRegistries", &s_ServiceRegistries},
+    {"serviceRevisionArn", &s_string},
+    {"taskDefinition", &s_string},
+    {"volumeConfigurations", &s_ServiceVolumeConfigurations},
+    {"vpcLatticeConfigurations", &s_VpcLatticeConfigurations},
 };
 static const struct ecsrev_canon__shape s_ServiceRevision = {ECSREV_CANON__OBJECT,
                                                              s_ServiceRevision_members, 22, NULL};
