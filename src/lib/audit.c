@@ -694,37 +694,17 @@ static bool custom_known(const struct ecsrev_audit_config *cfg, const char *id)
     return false;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* "YYYY-MM-DD" -> ms at the end of that day (UTC), i.e. the next midnight. */
 static int parse_expiry(int64_t *out, const char *s)
 {
-    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') {
+    char full[32];
+    int64_t midnight = 0;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        snprintf(full, sizeof(full), "%sT00:00:00Z", s) < 0 ||
+        ecsrev_time_parse(&midnight, full, NULL) < 0) {
         return -1;
     }
-    for (size_t i = 0; i < 10; i++) {
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) {
-            return -1;
-        }
-    }
-    int64_t y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
-    unsigned d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) {
-        return -1;
-    }
-    *out = (days_from_civil(y, m, d) + 1) * 86400000;
+    *out = midnight + INT64_C(86400000);
     return 0;
 }
 

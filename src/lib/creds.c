@@ -16,6 +16,8 @@
  */
 #include <ecsrev/creds.h>
 
+#include <ecsrev/canon.h>
+
 #include <ecsrev/crypto.h>
 
 #include "awsconfig_priv.h"
@@ -67,77 +69,12 @@ static void set_creds(struct ecsrev_credentials *out, const char *akid, const ch
 
 /* ---- time -------------------------------------------------------------------------------- */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool digits(const char *s, int n, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return false;
-        }
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* Parse the zone suffix at @p s: "Z", "+HH:MM", "-HH:MM"; offset in seconds. */
-static bool parse_zone(const char *s, int64_t *offset)
-{
-    unsigned hh;
-    unsigned mm;
-    if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
-        *offset = 0;
-        return true;
-    }
-    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &hh) || s[3] != ':' ||
-        !digits(s + 4, 2, &mm) || s[6] != '\0' || hh > 23 || mm > 59) {
-        return false;
-    }
-    *offset = (s[0] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
-    return true;
-}
-
 int ecsrev_creds_parse_time(int64_t *out, const char *s, struct ecsrev_error *err)
 {
-    unsigned y;
-    unsigned mo;
-    unsigned d;
-    unsigned h;
-    unsigned mi;
-    unsigned se;
-    if (s == NULL || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
-        s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-        !digits(s + 17, 2, &se) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        se > 60) {
+    /* The one ISO 8601 parser (canon); an expiry with no zone is rejected there. */
+    if (s == NULL || ecsrev_time_parse(out, s, NULL) < 0) {
         return ecsrev_error_set(err, ECSREV_EPARSE, "invalid timestamp");
     }
-    const char *p = s + 19;
-    int64_t ms = 0;
-    if (*p == '.') {
-        int scale = 100;
-        for (p++; *p >= '0' && *p <= '9'; p++) {
-            ms += (int64_t)scale * (*p - '0');
-            scale /= 10;
-        }
-    }
-    int64_t offset;
-    if (!parse_zone(p, &offset)) {
-        return ecsrev_error_set(err, ECSREV_EPARSE, "invalid timestamp zone");
-    }
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 +
-                   (int64_t)se - offset;
-    *out = secs * 1000 + ms;
     return 0;
 }
 
