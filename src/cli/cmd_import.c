@@ -45,7 +45,33 @@ struct pending {
     size_t n, cap, bytes;
     FILE *spill;
     size_t total;
+    const char *name; /* the input, for the progress line */
+    bool progress;    /* show a progress line on stderr (a terminal, not --quiet) */
+    size_t shown;     /* total when the progress line was last drawn */
 };
+
+/* A progress line for long imports: revisions read, then stored. */
+static void progress(struct pending *p, const char *what, size_t done, size_t of)
+{
+    if (!p->progress) {
+        return;
+    }
+    if (of > 0) {
+        (void)fprintf(stderr, "\r\033[Kecsrev: import %s: %zu/%zu revisions %s", p->name, done, of,
+                      what);
+    } else {
+        (void)fprintf(stderr, "\r\033[Kecsrev: import %s: %zu revisions %s", p->name, done, what);
+    }
+    (void)fflush(stderr);
+    p->shown = done;
+}
+
+static void progress_end(struct pending *p)
+{
+    if (p->progress && p->shown > 0) {
+        (void)fputs("\r\033[K", stderr);
+    }
+}
 
 static void pending_clear(struct pending *p)
 {
@@ -148,6 +174,9 @@ static int pending_add(struct pending *p, struct ecsrev_input *in, struct ecsrev
         p->bytes += in->revs[i].canon_len;
         p->total++;
     }
+    if (p->total - p->shown >= 1000) {
+        progress(p, "read", p->total, 0);
+    }
     in->n = 0;
     return p->bytes > CHUNK_BYTES ? spill_pending(p, err) : 0;
 }
@@ -203,6 +232,7 @@ static int store_pending(struct ecsrev_store *store, struct pending *p, int64_t 
             return rc;
         }
         add_result(res, &r);
+        progress(p, "stored", done, p->total);
     }
     return 0;
 }
@@ -373,8 +403,8 @@ static void file_json(cJSON *files, const char *name, bool rejected, const char 
     cJSON_AddItemToArray(files, fj);
 }
 
-static int import_one(struct ecsrev_store *store, const char *path, int64_t now, struct totals *t,
-                      cJSON *files)
+static int import_one(struct ecsrev_store *store, const char *path, int64_t now, bool show,
+                      struct totals *t, cJSON *files)
 {
     bool is_stdin = strcmp(path, "-") == 0;
     const char *name = is_stdin ? "<stdin>" : path;
@@ -382,6 +412,8 @@ static int import_one(struct ecsrev_store *store, const char *path, int64_t now,
     struct ecsrev_store_put_result res = {0, 0, 0};
     struct pending p;
     memset(&p, 0, sizeof(p));
+    p.name = name;
+    p.progress = show;
     int rc = 0;
     struct reader *r = ecsrev_xcalloc(1, sizeof(*r));
     r->f = is_stdin ? stdin : fopen(path, "rb");
@@ -398,6 +430,7 @@ static int import_one(struct ecsrev_store *store, const char *path, int64_t now,
     if (rc == 0) {
         rc = store_pending(store, &p, now, &res, &err);
     }
+    progress_end(&p);
     if (rc < 0) {
         cli_error("%s", err.msg);
         t->files_rejected++;
@@ -481,7 +514,7 @@ int cmd_import(int argc, char **argv)
     cJSON *files_json = cJSON_CreateArray();
     int64_t now = cli_now_ms();
     for (size_t i = 0; i < n_files; i++) {
-        (void)import_one(store, files[i], now, &t, files_json);
+        (void)import_one(store, files[i], now, !quiet && cli_stderr_is_tty(), &t, files_json);
     }
     if (!quiet) {
         print_summary(&t, format, files_json);

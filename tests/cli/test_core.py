@@ -98,6 +98,34 @@ class ImportTest(CliTest):
             r = self.ok("import", "--format", "json", "-", stdin=f.read())
         self.assertEqual(r.json()["existing"], 3000)
 
+    def test_progress_on_a_terminal_only(self):
+        import pty
+        import subprocess
+        from ecsrevtest import BIN
+        path = self.write("big.jsonl", "\n".join(self.big_lines(3000)) + "\n")
+        master, slave = pty.openpty()
+        proc = subprocess.run([BIN, "import", path], env=self.env, stdout=subprocess.PIPE,
+                              stderr=slave, timeout=120)
+        os.close(slave)
+        seen = b""
+        try:
+            while True:
+                chunk = os.read(master, 65536)
+                if not chunk:
+                    break
+                seen += chunk
+        except OSError:
+            pass
+        os.close(master)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn(b"revisions read", seen)
+        self.assertIn(b"3000/3000 revisions stored", seen)
+        self.assertNotIn(b"revisions", proc.stdout.replace(b"imported", b""))
+        # not a terminal, or --quiet: no progress line at all
+        other = os.path.join(self.tmp, "other")
+        r = self.ok("import", "--store", other, path)
+        self.assertNotIn("revisions read", r.err)
+
     def test_store_permissions(self):
         self.ok("import", SINGLE)
         self.assertEqual(stat.S_IMODE(os.stat(self.store).st_mode), 0o700)
