@@ -23,11 +23,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bash scripts/deps.sh build
-echo "== building ecsrev (build/release)" >&2
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DECSREV_TESTS=OFF >/dev/null
-cmake --build build/release -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
-ecsrev() { "$root/build/release/ecsrev" "$@"; }
+if [ -n "${ECSREV_BIN:-}" ]; then
+  bin=$ECSREV_BIN   # an already built binary (the test suite runs the demo this way)
+else
+  bash scripts/deps.sh build
+  echo "== building ecsrev (build/release)" >&2
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DECSREV_TESTS=OFF >/dev/null
+  cmake --build build/release -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+  bin=$root/build/release/ecsrev
+fi
+ecsrev() { "$bin" "$@"; }
 
 server_pid=""
 cleanup() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi; }
