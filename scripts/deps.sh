@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh - install the Debian packages ecsrev needs, if any is missing.
-# Usage: scripts/deps.sh [build|test]
+# Usage: scripts/deps.sh [build|test] [PACKAGE...]
 #   build: compiler, CMake and the five runtime libraries (-dev packages)
 #   test:  also cmocka, clang with its sanitizer runtime, python3
+#   PACKAGE...: further Debian packages a script needs (valgrind, clang-tidy, ...)
 # Runs apt-get only when something is missing (machines and CI run as root).
 set -euo pipefail
 
@@ -10,6 +11,9 @@ want=(build-essential cmake pkg-config libcurl4-openssl-dev libcjson-dev liblmdb
       libxxhash-dev libssl-dev python3)
 if [ "${1:-build}" = test ]; then
   want+=(libcmocka-dev clang libclang-rt-14-dev)
+fi
+if [ $# -gt 1 ]; then
+  want+=("${@:2}")
 fi
 
 missing=()

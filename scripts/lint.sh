@@ -8,7 +8,7 @@
 #   BUILD_DIR (default build/lint) is configured (not built) with
 #   CMAKE_EXPORT_COMPILE_COMMANDS=ON, clang when available and Debug, so that
 #   clang-tidy sees the real flags and the analyzer sees the asserts.
-# Installs clang-tidy and cppcheck with apt-get when missing (like deps.sh).
+# Installs clang-tidy and cppcheck through scripts/deps.sh when missing.
 # Environment: LINT_JOBS (default nproc) parallel clang-tidy processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,18 +16,7 @@ build=${1:-build/lint}
 jobs=${LINT_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # ---- tools ----
-missing=()
-command -v clang-tidy >/dev/null 2>&1 || missing+=(clang-tidy)
-command -v cppcheck >/dev/null 2>&1 || missing+=(cppcheck)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "lint: installing ${missing[*]}" >&2
-  SUDO=
-  if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-bash scripts/deps.sh build
+bash scripts/deps.sh build clang-tidy cppcheck
 
 # ---- compile_commands.json ----
 cc_opt=()

@@ -18,15 +18,7 @@ root=$(pwd)
 build=${1:-build/valgrind}
 jobs=$(nproc 2>/dev/null || echo 2)
 
-bash scripts/deps.sh test
-if ! command -v valgrind >/dev/null 2>&1; then
-  echo "valgrind: installing valgrind" >&2
-  SUDO=
-  if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends valgrind >/dev/null
-fi
+bash scripts/deps.sh test valgrind
 
 echo "== valgrind: configure and build ($build)" >&2
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DECSREV_SANITIZE=OFF -DECSREV_WERROR=ON >/dev/null
