@@ -262,19 +262,15 @@ static int check_schema(struct ecsrev_store *s, MDB_txn *txn, struct ecsrev_erro
     return 0;
 }
 
-int ecsrev_store_open(struct ecsrev_store **out, const char *dir, unsigned flags,
-                      struct ecsrev_error *err)
+static int open_env(struct ecsrev_store **out, const char *dir, bool readonly,
+                    struct ecsrev_error *err)
 {
-    *out = NULL;
-    bool readonly = (flags & ECSREV_STORE_READONLY) != 0;
-    int rc = check_path(dir, readonly, err);
-    if (rc < 0) {
-        return rc;
-    }
+    int rc = 0;
     struct ecsrev_store *s = ecsrev_xcalloc(1, sizeof(*s));
     s->path = ecsrev_xstrdup(dir);
     s->readonly = readonly;
     s->lock_fd = -1;
+    *out = NULL;
     MDB_txn *txn = NULL;
     int lrc;
     if ((lrc = mdb_env_create(&s->env)) != 0 || (lrc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
@@ -306,6 +302,59 @@ int ecsrev_store_open(struct ecsrev_store **out, const char *dir, unsigned flags
 fail:
     ecsrev_store_close(s);
     return rc;
+}
+
+/*
+ * Whether the store in @p dir was never completed: a process creating it was
+ * killed before its first commit, leaving an empty data.mdb, or LMDB's meta
+ * pages without any table.
+ */
+static bool creation_interrupted(const char *dir)
+{
+    char data[4096];
+    struct stat st;
+    (void)snprintf(data, sizeof(data), "%s/data.mdb", dir);
+    if (stat(data, &st) != 0) {
+        return false;
+    }
+    if (st.st_size == 0) {
+        return true;
+    }
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi main_dbi;
+    MDB_stat ms;
+    bool empty = false;
+    if (mdb_env_create(&env) == 0 && mdb_env_open(env, dir, MDB_NOTLS | MDB_RDONLY, 0600) == 0 &&
+        mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+        empty = mdb_dbi_open(txn, NULL, 0, &main_dbi) == 0 && mdb_stat(txn, main_dbi, &ms) == 0 &&
+                ms.ms_entries == 0;
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return empty;
+}
+
+int ecsrev_store_open(struct ecsrev_store **out, const char *dir, unsigned flags,
+                      struct ecsrev_error *err)
+{
+    *out = NULL;
+    bool readonly = (flags & ECSREV_STORE_READONLY) != 0;
+    int rc = check_path(dir, readonly, err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = open_env(out, dir, readonly, err);
+    if (rc == 0 || !readonly || !creation_interrupted(dir)) {
+        return rc;
+    }
+    /* Finish creating the empty store, so that readers see it as empty. */
+    struct ecsrev_store *w = NULL;
+    if ((rc = open_env(&w, dir, false, err)) < 0) {
+        return rc;
+    }
+    ecsrev_store_close(w);
+    return open_env(out, dir, true, err);
 }
 
 void ecsrev_store_close(struct ecsrev_store *s)

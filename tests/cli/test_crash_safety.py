@@ -96,6 +96,12 @@ class CrashTestBase(CliTest):
     def check_store(self, reference_lines, previous_count, where):
         """The store opens, verifies and holds a subset of the reference."""
         stats = self.run_cli("stats", "--format", "json")
+        if (previous_count == 0 and stats.code == 2 and "no store at" in stats.err
+                and not os.path.exists(os.path.join(self.store, "data.mdb"))):
+            # Killed before the store's data file existed: there is no store yet, and
+            # saying so is right. (Killed after it was created but before the first
+            # commit, the store reads as empty: see test_store.c.)
+            return 0
         self.assertEqual(stats.code, 0, "%s: stats failed: %r (seed %d)" % (where, stats, SEED))
         count = stats.json()["revisions"]
         verify = self.run_cli("verify")

@@ -414,6 +414,39 @@ static void test_pinned_snapshot(void **state)
     assert_int_equal(seq, 2);
 }
 
+/* A store whose creation was killed before its first commit reads as an empty store. */
+static void test_interrupted_creation(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    struct ecsrev_store_stats st;
+    /* 1. an empty data.mdb (killed right after creating the files) */
+    char dir[4096];
+    char file[4200];
+    (void)snprintf(dir, sizeof(dir), "%s/empty", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    (void)snprintf(file, sizeof(file), "%s/data.mdb", dir);
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    (void)fclose(fp);
+    struct ecsrev_store *ro = NULL;
+    assert_int_equal(ecsrev_store_open(&ro, dir, ECSREV_STORE_READONLY, &err), 0);
+    assert_int_equal(ecsrev_store_stats(ro, &st, &err), 0);
+    assert_int_equal(st.revisions, 0);
+    ecsrev_store_close(ro);
+    /* 2. LMDB's meta pages but no table (killed before the first commit) */
+    (void)snprintf(dir, sizeof(dir), "%s/metaonly", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    MDB_env *env = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    mdb_env_close(env);
+    assert_int_equal(ecsrev_store_open(&ro, dir, ECSREV_STORE_READONLY, &err), 0);
+    assert_int_equal(ecsrev_store_stats(ro, &st, &err), 0);
+    assert_int_equal(st.revisions, 0);
+    ecsrev_store_close(ro);
+}
+
 static void test_invalid_revision_rejected(void **state)
 {
     struct fixture *f = *state;
@@ -444,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_revision_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_creation, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
