@@ -104,7 +104,7 @@ static int add_value(struct ecsrev_input *in, size_t *cap, cJSON *doc, unsigned 
 }
 
 static int parse_lines(struct ecsrev_input *in, size_t *cap, const char *data, size_t len,
-                       unsigned flags, struct ecsrev_error *err)
+                       unsigned flags, struct ecsrev_json_arena *arena, struct ecsrev_error *err)
 {
     size_t line = 0;
     size_t pos = 0;
@@ -118,11 +118,12 @@ static int parse_lines(struct ecsrev_input *in, size_t *cap, const char *data, s
         }
         if (s < end) {
             cJSON *doc = NULL;
-            int rc = ecsrev_json__parse(&doc, data + pos, end - pos, err);
+            int rc = ecsrev_json__parse_in(&doc, data + pos, end - pos, arena, err);
             if (rc == 0) {
                 rc = add_value(in, cap, doc, flags, err);
                 cJSON_Delete(doc);
             }
+            ecsrev_json_arena_reset(arena);
             if (rc < 0) {
                 ecsrev_error_prefix(err, "line %zu", line);
                 return rc;
@@ -140,15 +141,19 @@ int ecsrev_input_parse(struct ecsrev_input *out, const char *data, size_t len, u
     size_t cap = 0;
     cJSON *doc = NULL;
     struct ecsrev_error perr = ECSREV_ERROR_INIT;
-    int rc = ecsrev_json__parse(&doc, data, len, &perr);
+    /* The tree lives only while its revisions are normalized (they copy what they keep). */
+    struct ecsrev_json_arena *arena = ecsrev_json_arena_new();
+    int rc = ecsrev_json__parse_in(&doc, data, len, arena, &perr);
     if (rc == 0) {
         rc = add_value(out, &cap, doc, flags, err);
         cJSON_Delete(doc);
+        ecsrev_json_arena_reset(arena);
     } else if (strstr(perr.msg, "unexpected data after") != NULL) {
-        rc = parse_lines(out, &cap, data, len, flags, err);
+        rc = parse_lines(out, &cap, data, len, flags, arena, err);
     } else {
         rc = ecsrev_error_set(err, perr.code, "%s", perr.msg);
     }
+    ecsrev_json_arena_free(arena);
     if (rc == 0 && out->n == 0 && out->n_failures == 0) {
         rc = ecsrev_error_set(err, ECSREV_EINVAL, "no service revisions found");
     }

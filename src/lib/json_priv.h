@@ -8,6 +8,7 @@
 #ifndef ECSREV_JSON_PRIV_H
 #define ECSREV_JSON_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <ecsrev/error.h>
@@ -26,11 +27,53 @@ ECSREV_MUST_CHECK int ecsrev_json__parse(cJSON **out, const char *data, size_t l
                                          struct ecsrev_error *err);
 
 /**
+ * A bump allocator for parsed trees: a tree parsed into an arena costs a few
+ * allocations instead of one per node and string, and freeing it costs
+ * nothing. cJSON_Delete on such a tree (or on any part of it) is still
+ * correct and frees only what was not allocated in the arena (nodes that
+ * cJSON_Create* added later). Reset the arena only once every tree parsed
+ * into it has been deleted or will not be touched again.
+ */
+struct ecsrev_json_arena;
+
+/** A new, empty arena (never NULL: allocation failure aborts). */
+struct ecsrev_json_arena *ecsrev_json_arena_new(void);
+
+/** Forget every block of @p arena, keeping its largest chunk for reuse. */
+void ecsrev_json_arena_reset(struct ecsrev_json_arena *arena);
+
+/** Free @p arena and all its chunks (NULL is fine). */
+void ecsrev_json_arena_free(struct ecsrev_json_arena *arena);
+
+/**
+ * ecsrev_json__parse, with the tree's nodes and strings allocated in
+ * @p arena (when ecsrev_json_init() installed the hooks; otherwise, or with
+ * a NULL arena, from the heap). Same checks, same trees, same messages.
+ */
+ECSREV_MUST_CHECK int ecsrev_json__parse_in(cJSON **out, const char *data, size_t len,
+                                            struct ecsrev_json_arena *arena,
+                                            struct ecsrev_error *err);
+
+/**
+ * The careful, check-by-check parser alone (what ecsrev_json__parse falls
+ * back to when the fast path declines). For tests comparing the two.
+ */
+ECSREV_MUST_CHECK int ecsrev_json__parse_careful(cJSON **out, const char *data, size_t len,
+                                                 struct ecsrev_error *err);
+
+/**
  * Check that @p data is valid UTF-8 (no overlongs, surrogates or > U+10FFFF).
  * @return 0, or ECSREV_EPARSE naming the byte offset.
  */
 ECSREV_MUST_CHECK int ecsrev_json__check_utf8(const char *data, size_t len,
                                               struct ecsrev_error *err);
+
+/**
+ * Whether two trees are the same: types, member names, values (numbers bit
+ * for bit, so -0 differs from 0), children in the same order, and cJSON's
+ * list links (next/prev, first->prev == last) intact in both.
+ */
+bool ecsrev_json__same_tree(const cJSON *a, const cJSON *b);
 
 /** "object", "array", "string", "number", "boolean" or "null". */
 const char *ecsrev_json__type_name(const cJSON *item);
