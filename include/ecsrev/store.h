@@ -76,6 +76,17 @@ typedef void (*ecsrev_store_wait_fn)(void *payload);
  */
 void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void *payload);
 
+/**
+ * Batch mode for a series of puts that belong together (an import stored in
+ * several transactions): while on, a commit flushes its data pages but not
+ * the meta page that makes it the newest state; the next commit's flush
+ * writes that one out. Integrity is kept (LMDB's MDB_NOMETASYNC): a system
+ * crash may undo the last put of the series, never leave a damaged store.
+ * Turn it off before the last put of the series, whose commit is then fully
+ * durable with everything before it.
+ */
+void ecsrev_store_batch(struct ecsrev_store *s, bool on);
+
 /** What ecsrev_store_put() did. */
 struct ecsrev_store_put_result {
     size_t added;     /**< new revisions stored */

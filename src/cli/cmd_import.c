@@ -25,7 +25,10 @@
 #include "cli.h"
 
 /* Canonical bytes held before spilling, and the size of one transaction. */
-#define CHUNK_BYTES ((size_t)8 * 1024 * 1024)
+#define CHUNK_BYTES ((size_t)4 * 1024 * 1024)
+
+/* The spill file's stdio buffer: one read or write system call per MiB. */
+#define SPILL_BUF ((size_t)1 << 20)
 /* Longest line of a JSON Lines file. */
 #define MAX_LINE ((size_t)64 * 1024 * 1024)
 
@@ -44,6 +47,7 @@ struct pending {
     struct ecsrev_revision *revs;
     size_t n, cap, bytes;
     FILE *spill;
+    char *spill_buf; /* its stdio buffer (glibc ignores setvbuf's size without one) */
     size_t total;
     const char *name; /* the input, for the progress line */
     bool progress;    /* show a progress line on stderr (a terminal, not --quiet) */
@@ -89,6 +93,7 @@ static void pending_dispose(struct pending *p)
     if (p->spill != NULL) {
         (void)fclose(p->spill);
     }
+    free(p->spill_buf);
     memset(p, 0, sizeof(*p));
 }
 
@@ -150,7 +155,8 @@ static int spill_pending(struct pending *p, struct ecsrev_error *err)
             return ecsrev_error_set_cause(err, ECSREV_EIO, errno,
                                           "cannot create a temporary file: %s", strerror(errno));
         }
-        (void)setvbuf(p->spill, NULL, _IOFBF, (size_t)1 << 20); /* one write per MiB */
+        p->spill_buf = ecsrev_xmalloc(SPILL_BUF);
+        (void)setvbuf(p->spill, p->spill_buf, _IOFBF, SPILL_BUF); /* one write per MiB */
     }
     for (size_t i = 0; i < p->n; i++) {
         if (spill_write(p->spill, &p->revs[i]) < 0) {
@@ -226,7 +232,10 @@ static int store_pending(struct ecsrev_store *store, struct pending *p, int64_t 
             p->bytes += p->revs[p->n++].canon_len;
             done++;
         }
+        /* the meta page of every chunk but the last is flushed by the next commit */
+        ecsrev_store_batch(store, done < p->total);
         rc = ecsrev_store_put(store, p->revs, p->n, "import", now, &r, err);
+        ecsrev_store_batch(store, false);
         pending_clear(p);
         if (rc < 0) {
             return rc;

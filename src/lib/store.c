@@ -20,6 +20,9 @@
  * write is retried from the start); other processes pick up the new size on
  * MDB_MAP_RESIZED.
  */
+#define _DEFAULT_SOURCE /* madvise(MADV_DONTNEED): POSIX's posix_madvise variant is a no-op on     \
+                           Linux */
+
 #include <ecsrev/store.h>
 
 #include <ecsrev/buf.h>
@@ -36,6 +39,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +66,8 @@ struct ecsrev_store {
     int lock_fd;     /* writer.lock, opened at the first put; -1 before */
     ecsrev_store_wait_fn on_wait;
     void *wait_payload;
+    uintptr_t map_start; /* where the map is, found by release_map; 0: look it up */
+    size_t map_len;      /* reset whenever mdb_env_set_mapsize may have moved it */
 };
 
 static int lmdb_error(struct ecsrev_error *err, int rc, const char *what)
@@ -179,6 +185,7 @@ static int txn_begin(struct ecsrev_store *s, bool write, MDB_txn **txn, struct e
     if (rc == MDB_MAP_RESIZED) {
         /* Another process grew the map: adopt its size and try again. */
         rc = mdb_env_set_mapsize(s->env, 0);
+        s->map_start = 0;
         if (rc == 0) {
             rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
         }
@@ -660,6 +667,69 @@ static int append_event(struct ecsrev_store *s, MDB_txn *txn, const struct ecsre
     return put_val(txn, s->meta, HEAD_KEY, strlen(HEAD_KEY), hv, sizeof(hv), 0);
 }
 
+/*
+ * Drop this process's page-table entries for the map. LMDB reads the data
+ * file through a read-only shared mapping, and every page it touches (plus
+ * the neighbours the kernel maps around each fault) stays resident in this
+ * process: a long import would end up with the whole file in its RSS.
+ * MADV_DONTNEED on a shared file mapping only unmaps; the pages stay in the
+ * page cache and the next access faults them back in with the same bytes,
+ * so this is safe at any time, even in the middle of a transaction.
+ */
+static void find_map(struct ecsrev_store *s, const MDB_envinfo *info)
+{
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0) {
+        return;
+    }
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == NULL) {
+        return;
+    }
+    char line[512];
+    while (fgets(line, sizeof(line), maps) != NULL) {
+        unsigned long start;
+        unsigned long end;
+        unsigned long long offset;
+        unsigned long long inode;
+        char perms[8];
+        char dev[16];
+        if (sscanf(line, "%lx-%lx %7s %llx %15s %llu", &start, &end, perms, &offset, dev, &inode) ==
+                6 &&
+            inode == (unsigned long long)st.st_ino && offset == 0 && end > start &&
+            end - start == info->me_mapsize) {
+            s->map_start = start;
+            s->map_len = end - start;
+            break;
+        }
+    }
+    (void)fclose(maps);
+}
+
+static void release_map(struct ecsrev_store *s)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) != 0) {
+        return;
+    }
+    /* LMDB does not say where its map is (me_mapaddr is only set with
+     * MDB_FIXEDMAP): find the data file's mapping in /proc/self/maps, once
+     * per map (every mdb_env_set_mapsize here forgets it: it remaps). */
+    if (s->map_start == 0 || s->map_len != info.me_mapsize) {
+        s->map_start = 0;
+        find_map(s, &info);
+        if (s->map_start == 0) {
+            return; /* not Linux, or not found: nothing to release */
+        }
+    }
+    size_t used = ((size_t)info.me_last_pgno + 1) * (size_t)sysconf(_SC_PAGESIZE);
+    (void)madvise((void *)s->map_start, used < s->map_len ? used : s->map_len, MADV_DONTNEED);
+}
+
+/* Revisions stored between two release_map calls: bounds the pages one put maps. */
+#define RELEASE_EVERY 16
+
 /* One attempt at the whole put; returns an LMDB rc (MDB_MAP_FULL: the caller grows the map). */
 static int put_attempt(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
                        const char *command, int64_t time_ms, struct ecsrev_store_put_result *res)
@@ -667,6 +737,7 @@ static int put_attempt(struct ecsrev_store *s, const struct ecsrev_revision *rev
     MDB_txn *txn = NULL;
     int lrc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (lrc == MDB_MAP_RESIZED) {
+        s->map_start = 0;
         if ((lrc = mdb_env_set_mapsize(s->env, 0)) == 0) {
             lrc = mdb_txn_begin(s->env, NULL, 0, &txn);
         }
@@ -681,6 +752,9 @@ static int put_attempt(struct ecsrev_store *s, const struct ecsrev_revision *rev
     for (size_t i = 0; i < n && lrc == 0; i++) {
         int state = 0;
         lrc = put_one(s, txn, &revs[i], &tmp, &state);
+        if (i % RELEASE_EVERY == RELEASE_EVERY - 1) {
+            release_map(s);
+        }
         if (lrc == 0 && state == 0) {
             added[n_added++] = i;
         } else if (lrc == 0) {
@@ -697,7 +771,9 @@ static int put_attempt(struct ecsrev_store *s, const struct ecsrev_revision *rev
         mdb_txn_abort(txn);
         return lrc;
     }
-    return mdb_txn_commit(txn);
+    lrc = mdb_txn_commit(txn);
+    release_map(s);
+    return lrc;
 }
 
 static int grow(struct ecsrev_store *s, struct ecsrev_error *err)
@@ -709,6 +785,7 @@ static int grow(struct ecsrev_store *s, struct ecsrev_error *err)
         return ecsrev_error_set(err, ECSREV_ESTORE, "store '%s' is full at %zu bytes", s->path,
                                 info.me_mapsize);
     }
+    s->map_start = 0;
     int rc = mdb_env_set_mapsize(s->env, next);
     if (rc != 0) {
         return lmdb_error(err, rc, "cannot grow the map");
@@ -719,6 +796,13 @@ static int grow(struct ecsrev_store *s, struct ecsrev_error *err)
 static int put_locked(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
                       const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
                       struct ecsrev_error *err);
+
+void ecsrev_store_batch(struct ecsrev_store *s, bool on)
+{
+    if (s != NULL && !s->readonly) {
+        (void)mdb_env_set_flags(s->env, MDB_NOMETASYNC, on ? 1 : 0);
+    }
+}
 
 void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void *payload)
 {

@@ -15,6 +15,7 @@
 
 #include <lmdb.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,92 @@ static void test_schema_mismatch(void **state)
     assert_non_null(strstr(err.msg, "schema 1"));
 }
 
+/*
+ * Resident KiB of this process's mapping of @p dir/store/data.mdb, from
+ * /proc/self/smaps; -1 where there is no such file (not Linux).
+ */
+static long mapped_kb(const char *dir)
+{
+    char want[4096];
+    (void)snprintf(want, sizeof(want), "%s/store/data.mdb", dir);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[4608];
+    bool in = false;
+    long rss = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        size_t n = strlen(line);
+        if (n > 0 && line[n - 1] == '\n') {
+            line[--n] = '\0';
+        }
+        if (strchr(line, '-') == line + strspn(line, "0123456789abcdef") && strchr(line, '/')) {
+            in = n >= strlen(want) && strcmp(line + n - strlen(want), want) == 0;
+        } else if (in && strncmp(line, "Rss:", 4) == 0) {
+            rss += strtol(line + 4, NULL, 10);
+        }
+    }
+    (void)fclose(f);
+    return rss;
+}
+
+static off_t data_size(const char *dir)
+{
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s/store/data.mdb", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* Puts leave few pages of the map resident in the process (release_map). */
+static void test_map_pages_released(void **state)
+{
+    struct fixture *f = *state;
+    enum { PUTS = 4, PER_PUT = 500, BODY = 3000 };
+    struct ecsrev_revision *revs = calloc(PER_PUT, sizeof(*revs));
+    char *body = malloc(BODY + 1);
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    for (int p = 0; p < PUTS; p++) {
+        for (int i = 0; i < PER_PUT; i++) {
+            int k = p * PER_PUT + i;
+            memset(body, 'a' + (k % 26), BODY);
+            int n = snprintf(body, BODY, "{\"k\":%d,\"x\":\"", k);
+            body[n + (k % 100)] = '"'; /* distinct lengths too */
+            body[n + (k % 100) + 1] = '}';
+            body[n + (k % 100) + 2] = '\0';
+            char id[32];
+            (void)snprintf(id, sizeof(id), "%d", (k * 7919) % 100003); /* scattered keys */
+            make_rev(&revs[i], k % 2 ? SVC : SVC2, k % 2 ? CLU : CLU2, id, k, body);
+        }
+        ecsrev_store_batch(f->store, p < PUTS - 1);
+        struct ecsrev_store_put_result res;
+        assert_int_equal(ecsrev_store_put(f->store, revs, PER_PUT, "test", 1, &res, &err), 0);
+        assert_int_equal(res.added, PER_PUT);
+        for (int i = 0; i < PER_PUT; i++) {
+            ecsrev_revision_dispose(&revs[i]);
+        }
+    }
+    ecsrev_store_batch(f->store, false);
+    long kb = mapped_kb(f->dir);
+    if (kb >= 0) {
+        /* without the release the whole file (~8 MB) would be resident */
+        assert_true(kb * 1024 < (long)data_size(f->dir) / 8);
+    }
+    /* and the data is all there, read back through the map */
+    struct ecsrev_store_stats st;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, PUTS * PER_PUT);
+    struct ecsrev_revision got;
+    const char *arn = "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/7919";
+    assert_int_equal(ecsrev_store_get(f->store, arn, &got, &err), 0);
+    assert_int_equal(strncmp(got.canon, "{\"k\":1,", 7), 0);
+    ecsrev_revision_dispose(&got);
+    free(body);
+    free(revs);
+}
+
 static void test_map_grows(void **state)
 {
     struct fixture *f = *state;
@@ -346,6 +433,11 @@ static void test_map_grows(void **state)
     assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
     assert_int_equal(st.revisions, 96);
     assert_true(st.map_size > (uint64_t)64 * 1024 * 1024);
+    /* the pages are released from the new, larger map too */
+    long kb = mapped_kb(f->dir);
+    if (kb >= 0) {
+        assert_true(kb * 1024 < (long)data_size(f->dir) / 8);
+    }
 }
 
 struct chain {
@@ -474,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_pages_released, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_revision_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_snapshot, setup, teardown),
