@@ -118,12 +118,13 @@ static int parse_lines(struct ecsrev_input *in, size_t *cap, const char *data, s
         }
         if (s < end) {
             cJSON *doc = NULL;
+            struct ecsrev_json_arena *prev = ecsrev_json_arena_enter(arena);
             int rc = ecsrev_json__parse_in(&doc, data + pos, end - pos, arena, err);
             if (rc == 0) {
                 rc = add_value(in, cap, doc, flags, err);
-                cJSON_Delete(doc);
             }
-            ecsrev_json_arena_reset(arena);
+            ecsrev_json_arena_leave(prev);
+            ecsrev_json_arena_drop(arena, doc);
             if (rc < 0) {
                 ecsrev_error_prefix(err, "line %zu", line);
                 return rc;
@@ -143,11 +144,13 @@ int ecsrev_input_parse(struct ecsrev_input *out, const char *data, size_t len, u
     struct ecsrev_error perr = ECSREV_ERROR_INIT;
     /* The tree lives only while its revisions are normalized (they copy what they keep). */
     struct ecsrev_json_arena *arena = ecsrev_json_arena_new();
-    int rc = ecsrev_json__parse_in(&doc, data, len, arena, &perr);
-    if (rc == 0) {
-        rc = add_value(out, &cap, doc, flags, err);
-        cJSON_Delete(doc);
-        ecsrev_json_arena_reset(arena);
+    struct ecsrev_json_arena *prev = ecsrev_json_arena_enter(arena);
+    int prc = ecsrev_json__parse_in(&doc, data, len, arena, &perr);
+    int rc = prc == 0 ? add_value(out, &cap, doc, flags, err) : 0;
+    ecsrev_json_arena_leave(prev);
+    ecsrev_json_arena_drop(arena, doc);
+    if (prc == 0) {
+        /* one JSON value: done */
     } else if (strstr(perr.msg, "unexpected data after") != NULL) {
         rc = parse_lines(out, &cap, data, len, flags, arena, err);
     } else {

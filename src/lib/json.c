@@ -41,8 +41,17 @@
 
 static bool hooks_installed;
 
+struct ecsrev_json_arena;
+static void *arena_alloc(struct ecsrev_json_arena *a, size_t n);
+
+/* The arena that every cJSON allocation of this thread goes to, or NULL. */
+static _Thread_local struct ecsrev_json_arena *current_arena;
+
 static void *hook_malloc(size_t n)
 {
+    if (current_arena != NULL) {
+        return arena_alloc(current_arena, n);
+    }
     if (n > SIZE_MAX - TAG_SIZE) {
         return NULL;
     }
@@ -119,6 +128,26 @@ void ecsrev_json_arena_free(struct ecsrev_json_arena *a)
         c = next;
     }
     free(a);
+}
+
+struct ecsrev_json_arena *ecsrev_json_arena_enter(struct ecsrev_json_arena *a)
+{
+    struct ecsrev_json_arena *prev = current_arena;
+    current_arena = hooks_installed ? a : NULL;
+    return prev;
+}
+
+void ecsrev_json_arena_leave(struct ecsrev_json_arena *prev)
+{
+    current_arena = prev;
+}
+
+void ecsrev_json_arena_drop(struct ecsrev_json_arena *a, cJSON *tree)
+{
+    if (!hooks_installed) {
+        cJSON_Delete(tree); /* nothing went into the arena: plain heap trees */
+    }
+    ecsrev_json_arena_reset(a);
 }
 
 /* A tagged block of @p n bytes from the arena (never NULL: aborts on OOM). */
@@ -524,8 +553,12 @@ static size_t unescape(unsigned char *o, const unsigned char *s, const unsigned 
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
-/* Whether any of the 8 bytes at @p s is < 0x20, >= 0x80, '"' or '\\' (SWAR). */
-static bool special8(const unsigned char *s)
+/*
+ * The bytes among the 8 at @p s that end a plain run (< 0x20, >= 0x80, '"'
+ * or '\\'), as their top bits; 0 when there are none (SWAR). Borrows only
+ * carry upwards from a flagged byte, so the lowest flag is always exact.
+ */
+static uint64_t special8(const unsigned char *s)
 {
     uint64_t w;
     memcpy(&w, s, sizeof(w));
@@ -534,7 +567,27 @@ static bool special8(const unsigned char *s)
     /* a byte b is zero / below 0x20 when (b - k) borrows into its top bit */
     uint64_t t =
         ((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash) | ((w - ONES * 0x20) & ~w) | w;
-    return (t & HIGHS) != 0;
+    return t & HIGHS;
+}
+
+/* Step f->p over plain string bytes. */
+static void skip_plain(struct fast *f)
+{
+    while (f->end - f->p >= 8) {
+        uint64_t m = special8(f->p);
+        if (m != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            f->p += (unsigned)__builtin_ctzll(m) >> 3; /* the first byte in memory is lowest */
+            return;
+#else
+            break;
+#endif
+        }
+        f->p += 8;
+    }
+    while (f->p < f->end && *f->p >= 0x20 && *f->p < 0x80 && *f->p != '"' && *f->p != '\\') {
+        f->p++;
+    }
 }
 
 /*
@@ -542,18 +595,12 @@ static bool special8(const unsigned char *s)
  * Rejects raw control characters, invalid UTF-8, unknown escapes, \u0000 and
  * unpaired surrogates.
  */
-static char *fast_string(struct fast *f)
+static char *fast_string(struct fast *f, size_t *len_out)
 {
     const unsigned char *s = ++f->p;
     bool escapes = false;
     for (;;) {
-        /* the plain bytes, eight at a time, then one by one */
-        while (f->end - f->p >= 8 && !special8(f->p)) {
-            f->p += 8;
-        }
-        while (f->p < f->end && *f->p >= 0x20 && *f->p < 0x80 && *f->p != '"' && *f->p != '\\') {
-            f->p++;
-        }
+        skip_plain(f);
         if (f->p >= f->end) {
             return NULL;
         }
@@ -606,6 +653,7 @@ static char *fast_string(struct fast *f)
     }
     size_t n = escapes ? unescape(out, s, f->p) : (memcpy(out, s, raw), raw);
     out[n] = '\0';
+    *len_out = n;
     f->p++; /* the closing quote */
     return (char *)out;
 }
@@ -715,10 +763,29 @@ static void fast_link(cJSON *parent, cJSON *item)
     }
 }
 
-/* Elements or members up to the closing bracket; false on any error. */
+/* Members compared pairwise for duplicates; larger objects are sorted at the end. */
+#define SMALL_OBJECT 16
+
+/* A cheap summary of a member name: equal names, equal summaries. */
+static uint64_t name_sig(const char *s, size_t n)
+{
+    uint64_t head = 0;
+    uint64_t tail = 0;
+    memcpy(&head, s, n < 8 ? n : 8);
+    memcpy(&tail, s + (n < 8 ? 0 : n - 8), n < 8 ? n : 8);
+    return head ^ ((tail << 29) | (tail >> 35)) ^ ((uint64_t)n * UINT64_C(0x9e3779b97f4a7c15));
+}
+
+/*
+ * Elements or members up to the closing bracket; false on any error,
+ * a duplicate member name included.
+ */
 static bool fast_container(struct fast *f, cJSON *item, bool object)
 {
     unsigned char close = object ? '}' : ']';
+    uint64_t sigs[SMALL_OBJECT];
+    const char *names[SMALL_OBJECT];
+    size_t members = 0;
     if (++f->depth > ECSREV_JSON_MAX_DEPTH) {
         return false;
     }
@@ -732,9 +799,22 @@ static bool fast_container(struct fast *f, cJSON *item, bool object)
     for (;;) {
         char *name = NULL;
         if (object) {
-            if (f->p >= f->end || *f->p != '"' || (name = fast_string(f)) == NULL) {
+            size_t n;
+            if (f->p >= f->end || *f->p != '"' || (name = fast_string(f, &n)) == NULL) {
                 return false;
             }
+            if (members < SMALL_OBJECT) {
+                uint64_t sig = name_sig(name, n);
+                for (size_t k = 0; k < members; k++) {
+                    if (sigs[k] == sig && strcmp(names[k], name) == 0) {
+                        cJSON_free(name);
+                        return false; /* a duplicate: the careful path names it */
+                    }
+                }
+                sigs[members] = sig;
+                names[members] = name;
+            }
+            members++;
             fast_ws(f);
             if (f->p >= f->end || *f->p != ':') {
                 cJSON_free(name);
@@ -764,7 +844,7 @@ static bool fast_container(struct fast *f, cJSON *item, bool object)
         }
         f->p++;
         f->depth--;
-        return true;
+        return members <= SMALL_OBJECT || duplicate_member(item) == NULL;
     }
 }
 
@@ -785,7 +865,8 @@ static cJSON *fast_value(struct fast *f)
         break;
     case '"':
         if ((item = fast_node(f, cJSON_String)) != NULL) {
-            ok = (item->valuestring = fast_string(f)) != NULL;
+            size_t n;
+            ok = (item->valuestring = fast_string(f, &n)) != NULL;
         }
         break;
     case 't':
@@ -838,13 +919,7 @@ int ecsrev_json__parse_in(cJSON **out, const char *data, size_t len,
 {
     cJSON *doc = fast_parse(data, len, arena);
     if (doc != NULL) {
-        int rc = check_duplicates(doc, err);
-        if (rc < 0) {
-            cJSON_Delete(doc);
-            *out = NULL;
-            return one_line(rc, err);
-        }
-        *out = doc;
+        *out = doc; /* duplicates were checked on the way */
         return 0;
     }
     int rc = parse(out, data, len, err);

@@ -46,6 +46,26 @@ void ecsrev_json_arena_reset(struct ecsrev_json_arena *arena);
 void ecsrev_json_arena_free(struct ecsrev_json_arena *arena);
 
 /**
+ * Send every cJSON allocation of this thread to @p arena (cJSON_Create*,
+ * the careful parser, printing) until ecsrev_json_arena_leave(). Meant for
+ * a short stretch that parses, works on the tree and keeps nothing of it:
+ * then ecsrev_json_arena_drop() frees the lot without walking it.
+ * Without ecsrev_json_init()'s hooks this does nothing.
+ * @return the arena entered before, to give to ecsrev_json_arena_leave()
+ */
+struct ecsrev_json_arena *ecsrev_json_arena_enter(struct ecsrev_json_arena *arena);
+
+/** Stop sending allocations to the arena; @p prev is what _enter returned. */
+void ecsrev_json_arena_leave(struct ecsrev_json_arena *prev);
+
+/**
+ * Free @p tree, made while @p arena was entered, and reset the arena. With
+ * the hooks installed every block of the tree is in the arena, so this is
+ * a reset; without them the tree is an ordinary one and is deleted.
+ */
+void ecsrev_json_arena_drop(struct ecsrev_json_arena *arena, cJSON *tree);
+
+/**
  * ecsrev_json__parse, with the tree's nodes and strings allocated in
  * @p arena (when ecsrev_json_init() installed the hooks; otherwise, or with
  * a NULL arena, from the heap). Same checks, same trees, same messages.

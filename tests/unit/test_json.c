@@ -168,6 +168,20 @@ static void test_edge_cases(void **state)
             fail_msg("accepted [%s]", rejected[i]);
         }
     }
+    /* objects over the 16 members compared pairwise: sorted check */
+    char obj[512];
+    size_t o = 0;
+    obj[o++] = '{';
+    for (int i = 0; i < 20; i++) {
+        o += (size_t)snprintf(obj + o, sizeof(obj) - o, "%s\"member%02d\":%d", i ? "," : "", i, i);
+    }
+    (void)snprintf(obj + o, sizeof(obj) - o, "}");
+    assert_int_equal(agree_str(obj), 1);
+    (void)snprintf(obj + o, sizeof(obj) - o, ",\"member07\":1}");
+    assert_int_equal(agree_str(obj), 0);
+    /* names alike in length, head and tail */
+    assert_int_equal(agree_str("{\"abcdefgh-1-ijklmnop\":1,\"abcdefgh-2-ijklmnop\":2}"), 1);
+    assert_int_equal(agree_str("{\"abcdefgh-1-ijklmnop\":1,\"abcdefgh-1-ijklmnop\":2}"), 0);
     /* NUL bytes, inside and outside strings */
     assert_int_equal(agree("[1]\0", 4), 0);
     assert_int_equal(agree("\"a\0b\"", 5), 0);

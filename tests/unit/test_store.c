@@ -342,7 +342,8 @@ static long mapped_kb(const char *dir)
         if (n > 0 && line[n - 1] == '\n') {
             line[--n] = '\0';
         }
-        if (strchr(line, '-') == line + strspn(line, "0123456789abcdef") && strchr(line, '/')) {
+        size_t hex = strspn(line, "0123456789abcdef");
+        if (hex > 0 && line[hex] == '-') { /* a mapping's header line, with or without a path */
             in = n >= strlen(want) && strcmp(line + n - strlen(want), want) == 0;
         } else if (in && strncmp(line, "Rss:", 4) == 0) {
             rss += strtol(line + 4, NULL, 10);
