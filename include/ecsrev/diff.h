@@ -15,7 +15,8 @@
  *   reported, so "no change" <=> same configuration hash;
  * - every change has a category (enum ecsrev_diff_category), a path, an op
  *   and the canonical JSON text of the old and/or new value.
- * Matching is by hashing, linear in the size of the documents.
+ * Matching is linear in the size of the documents: canonical objects by a
+ * merge of their sorted members, keyed arrays and sets by hashing.
  */
 #ifndef ECSREV_DIFF_H
 #define ECSREV_DIFF_H
@@ -83,7 +84,6 @@ struct ecsrev_changes {
         NULL, 0, 0, false                                                                          \
     }
 
-/** Options for ecsrev_diff_revisions(). */
 /**
  * A cache of the last two parsed documents, keyed by content hash, so a walk
  * over consecutive pairs (`ecsrev log -p`) parses each revision once.
@@ -91,6 +91,7 @@ struct ecsrev_changes {
  */
 struct ecsrev_diff_cache;
 
+/** Options for ecsrev_diff_revisions(). */
 struct ecsrev_diff_options {
     /** Bit mask of (1u << enum ecsrev_diff_category) to keep; 0 keeps all. */
     unsigned categories;

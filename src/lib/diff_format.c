@@ -17,6 +17,7 @@
 #include <ecsrev/canon.h>
 #include <ecsrev/hash.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,26 @@ static struct colors colors_for(bool on)
         c = (struct colors){"\033[31m", "\033[32m", "\033[33m", "\033[1m", "\033[2m", "\033[0m"};
     }
     return c;
+}
+
+#define STRINGIFY(x) #x
+#define XSTRINGIFY(x) STRINGIFY(x)
+
+/*
+ * Append the strings given after @p err, up to a NULL: the plain-text pieces
+ * of the renderings, without the cost of a printf format per piece.
+ */
+static int put_all(struct ecsrev_buf *out, struct ecsrev_error *err, ...)
+{
+    va_list ap;
+    int rc = 0;
+    va_start(ap, err);
+    for (const char *s = va_arg(ap, const char *); s != NULL && rc == 0;
+         s = va_arg(ap, const char *)) {
+        rc = ecsrev_buf_puts(out, s, err);
+    }
+    va_end(ap);
+    return rc;
 }
 
 /* Append @p s with control characters (and DEL) replaced by '?'. */
@@ -137,19 +158,27 @@ static const char *short_label(const char *label)
 static int decode_string(struct ecsrev_buf *out, const char *json, struct ecsrev_error *err)
 {
     int rc = ecsrev_buf_puts(out, "", err);
-    for (const char *p = json + 1; *p != '\0' && *p != '"' && rc == 0; p++) {
+    const char *p = json + 1;
+    while (rc == 0) {
+        size_t run = strcspn(p, "\\\"");
+        if ((rc = ecsrev_buf_append(out, p, run, err)) < 0 || p[run] != '\\') {
+            break; /* the closing quote or the end */
+        }
+        p += run;
+        if (p[1] == '\0') {
+            rc = ecsrev_buf_putc(out, '\\', err);
+            break;
+        }
+        p++;
         char ch = *p;
-        if (ch == '\\' && p[1] != '\0') {
-            p++;
-            ch = *p;
-            if (ch == 'u' && strlen(p) > 4) {
-                p += 4;
-                ch = '?';
-            } else if (strchr("btnfr", ch) != NULL) {
-                ch = '?';
-            }
+        if (ch == 'u' && p[1] != '\0' && p[2] != '\0' && p[3] != '\0' && p[4] != '\0') {
+            p += 4;
+            ch = '?';
+        } else if (strchr("btnfr", ch) != NULL) {
+            ch = '?';
         }
         rc = ecsrev_buf_putc(out, ch, err);
+        p++;
     }
     return rc;
 }
@@ -171,7 +200,6 @@ static int put_short_value(struct ecsrev_buf *out, const char *json, struct ecsr
         return ecsrev_buf_puts(out, json, err);
     }
     struct ecsrev_buf tmp = ECSREV_BUF_INIT;
-    struct ecsrev_buf cut = ECSREV_BUF_INIT;
     int rc = decode_string(&tmp, json, err);
     /* Identifiers differ at their end: a long value keeps its last characters. */
     const char *v = rc == 0 ? short_label(tmp.ptr) : "";
@@ -182,16 +210,12 @@ static int put_short_value(struct ecsrev_buf *out, const char *json, struct ecsr
         chars += ((unsigned char)*start & 0xc0) != 0x80;
     }
     if (rc == 0 && start > v) {
-        rc = ecsrev_buf_puts(&cut, ELLIPSIS, err);
+        rc = ecsrev_buf_puts(out, ELLIPSIS, err);
     }
     if (rc == 0) {
-        rc = ecsrev_buf_puts(&cut, start, err);
-    }
-    if (rc == 0 && cut.ptr != NULL) {
-        rc = put_clean(out, cut.ptr, err);
+        rc = put_clean(out, start, err);
     }
     ecsrev_buf_dispose(&tmp);
-    ecsrev_buf_dispose(&cut);
     return rc;
 }
 
@@ -219,8 +243,8 @@ static int put_image_change(struct ecsrev_buf *out, const struct ecsrev_change *
         struct ecsrev_buf o = ECSREV_BUF_INIT;
         struct ecsrev_buf n = ECSREV_BUF_INIT;
         int rc;
-        if ((rc = ecsrev_buf_printf(&o, err, "\"%s", ta)) == 0 &&
-            (rc = ecsrev_buf_printf(&n, err, "\"%s", tb)) == 0 &&
+        if ((rc = put_all(&o, err, "\"", ta, NULL)) == 0 &&
+            (rc = put_all(&n, err, "\"", tb, NULL)) == 0 &&
             (rc = put_short_value(out, o.ptr, err)) == 0 &&
             (rc = ecsrev_buf_puts(out, ARROW, err)) == 0) {
             rc = put_short_value(out, n.ptr, err);
@@ -299,7 +323,7 @@ int ecsrev_diff_summary(struct ecsrev_buf *out, const struct ecsrev_changes *cha
     size_t i = 0;
     while (i < changes->n && rc == 0) {
         enum ecsrev_diff_category cat = changes->items[i].cat;
-        rc = ecsrev_buf_printf(out, err, "%s%s: ", i > 0 ? "; " : "", changes->items[i].category);
+        rc = put_all(out, err, i > 0 ? "; " : "", changes->items[i].category, ": ", NULL);
         size_t shown = 0;
         size_t more = 0;
         for (; i < changes->n && changes->items[i].cat == cat && rc == 0; i++) {
@@ -478,17 +502,17 @@ static int put_changes_json(struct ecsrev_buf *out, const struct ecsrev_changes 
     int rc = ecsrev_buf_putc(out, '[', err);
     for (size_t i = 0; i < changes->n && rc == 0; i++) {
         const struct ecsrev_change *ch = &changes->items[i];
-        if ((rc = ecsrev_buf_printf(out, err, "%s{\"category\":\"%s\",\"path\":", i > 0 ? "," : "",
-                                    ch->category)) < 0 ||
+        if ((rc = put_all(out, err, i > 0 ? "," : "", "{\"category\":\"", ch->category,
+                          "\",\"path\":", NULL)) < 0 ||
             (rc = ecsrev_canon__write_string(out, ch->path, err)) < 0 ||
-            (rc = ecsrev_buf_printf(out, err, ",\"op\":\"%s\"", op_name(ch->op))) < 0) {
+            (rc = put_all(out, err, ",\"op\":\"", op_name(ch->op), "\"", NULL)) < 0) {
             break;
         }
         if (ch->old_json != NULL) {
-            rc = ecsrev_buf_printf(out, err, ",\"old\":%s", ch->old_json);
+            rc = put_all(out, err, ",\"old\":", ch->old_json, NULL);
         }
         if (rc == 0 && ch->new_json != NULL) {
-            rc = ecsrev_buf_printf(out, err, ",\"new\":%s", ch->new_json);
+            rc = put_all(out, err, ",\"new\":", ch->new_json, NULL);
         }
         if (rc == 0) {
             rc = ecsrev_buf_putc(out, '}', err);
@@ -679,7 +703,8 @@ static int log_entry_json(struct ecsrev_buf *out, const struct ecsrev_diff_log_e
     }
     char when[32];
     int rc;
-    if ((rc = ecsrev_buf_printf(out, err, "{\"schema\":%d,\"service\":", ECSREV_DIFF_SCHEMA)) < 0 ||
+    if ((rc = ecsrev_buf_puts(
+             out, "{\"schema\":" XSTRINGIFY(ECSREV_DIFF_SCHEMA) ",\"service\":", err)) < 0 ||
         (rc = put_json_str_or_null(out, r->service_arn, err)) < 0 ||
         (rc = ecsrev_buf_puts(out, ",\"revision\":", err)) < 0 ||
         (rc = put_json_str_or_null(out, r->arn, err)) < 0 ||
@@ -689,7 +714,7 @@ static int log_entry_json(struct ecsrev_buf *out, const struct ecsrev_diff_log_e
     }
     if (r->created_ms != ECSREV_TIME_NONE) {
         ecsrev_time_format(when, r->created_ms);
-        rc = ecsrev_buf_printf(out, err, ",\"createdAt\":\"%s\"", when);
+        rc = put_all(out, err, ",\"createdAt\":\"", when, "\"", NULL);
     } else {
         rc = ecsrev_buf_puts(out, ",\"createdAt\":null", err);
     }
@@ -698,8 +723,8 @@ static int log_entry_json(struct ecsrev_buf *out, const struct ecsrev_diff_log_e
         (rc = put_json_str_or_null(out, r->task_definition, err)) < 0 ||
         (rc = ecsrev_buf_puts(out, ",\"previous\":", err)) < 0 ||
         (rc = put_json_str_or_null(out, e->prev != NULL ? e->prev->arn : NULL, err)) < 0 ||
-        (rc = ecsrev_buf_printf(out, err, ",\"initial\":%s,\"configChanged\":%s,\"summary\":",
-                                e->prev == NULL ? "true" : "false", changed ? "true" : "false")) <
+        (rc = put_all(out, err, ",\"initial\":", e->prev == NULL ? "true" : "false",
+                      ",\"configChanged\":", changed ? "true" : "false", ",\"summary\":", NULL)) <
             0) {
         return rc;
     }

@@ -315,6 +315,179 @@ static void test_large_arrays(void **state)
     ecsrev_buf_dispose(&b);
 }
 
+/* "path op old new" of every change, one per line (owned). */
+static char *changes_text(const struct ecsrev_changes *ch)
+{
+    struct ecsrev_buf b = ECSREV_BUF_INIT;
+    assert_int_equal(ecsrev_buf_puts(&b, "", NULL), 0);
+    for (size_t i = 0; i < ch->n; i++) {
+        const struct ecsrev_change *c = &ch->items[i];
+        assert_int_equal(ecsrev_buf_printf(&b, NULL, "%s %s %d %s %s\n", c->category, c->path,
+                                           (int)c->op, c->old_json ? c->old_json : "-",
+                                           c->new_json ? c->new_json : "-"),
+                         0);
+    }
+    return ecsrev_buf_detach(&b);
+}
+
+/*
+ * Objects in canonical member order are paired by a merge, others through a
+ * hash table: both give the same changes, whatever the order of each side.
+ */
+static void test_member_order(void **state)
+{
+    (void)state;
+    const char *sorted[2] = {"{\"a\":{\"x\":2,\"y\":1},\"b\":1,\"createdAt\":\"t1\"}",
+                             "{\"a\":{\"x\":3,\"y\":1},\"c\":true,\"createdAt\":\"t2\"}"};
+    const char *shuffled[2] = {"{\"createdAt\":\"t1\",\"b\":1,\"a\":{\"y\":1,\"x\":2}}",
+                               "{\"c\":true,\"a\":{\"y\":1,\"x\":3},\"createdAt\":\"t2\"}"};
+    const char *want = "other a.x 2 2 3\nother b 1 1 -\nother c 0 - true\n";
+    struct ecsrev_changes ch = ECSREV_CHANGES_INIT;
+    for (int i = 0; i < 4; i++) {
+        const char *a = (i & 1) ? shuffled[0] : sorted[0];
+        const char *b = (i & 2) ? shuffled[1] : sorted[1];
+        assert_int_equal(diff_raw(&ch, a, b), 3);
+        char *got = changes_text(&ch);
+        assert_string_equal(got, want);
+        free(got);
+    }
+
+    /*
+     * RFC 8785 order is UTF-16 order: U+1F600 (a surrogate pair, D83D DE00)
+     * sorts before U+E000, the reverse of their UTF-8 byte order. A merge in
+     * byte order would miss the pair here and report U+E000 added and removed.
+     */
+    assert_int_equal(
+        diff_raw(&ch, "{\"\xf0\x9f\x98\x80\":1,\"\xee\x80\x80\":1}", "{\"\xee\x80\x80\":2}"), 2);
+    char *got = changes_text(&ch);
+    assert_string_equal(got, "other \xee\x80\x80 2 1 2\nother \xf0\x9f\x98\x80 1 1 -\n");
+    free(got);
+    ecsrev_changes_dispose(&ch);
+}
+
+/* Every top-level member lands in its category (the lookup table is searched by halves). */
+static void test_top_categories(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *member;
+        const char *category;
+    } cases[] = {
+        {"aaa", "other"},
+        {"capacityProviderStrategy", "compute"},
+        {"clusterArn", "other"},
+        {"containerImages", "images"},
+        {"ecsManagedResources", "managed-resources"},
+        {"fargateEphemeralStorage", "volumes"},
+        {"guardDutyEnabled", "security"},
+        {"launchType", "compute"},
+        {"loadBalancers", "load-balancers"},
+        {"networkConfiguration", "networking"},
+        {"overrides", "compute"},
+        {"platformFamily", "compute"},
+        {"platformVersion", "compute"},
+        {"serviceConnectConfiguration", "service-connect"},
+        {"serviceRegistries", "service-discovery"},
+        {"taskDefinition", "task-definition"},
+        {"volumeConfigurations", "volumes"},
+        {"vpcLatticeConfigurations", "vpc-lattice"},
+        {"zzz", "other"},
+    };
+    struct ecsrev_changes ch = ECSREV_CHANGES_INIT;
+    char doc[128];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        (void)snprintf(doc, sizeof(doc), "{\"%s\":1}", cases[i].member);
+        assert_int_equal(diff_raw(&ch, "{}", doc), 1);
+        assert_string_equal(ch.items[0].category, cases[i].category);
+        assert_string_equal(ch.items[0].path, cases[i].member);
+    }
+    ecsrev_changes_dispose(&ch);
+}
+
+/* Paths, names and owners of changes below selectors of every kind. */
+static void test_selector_paths(void **state)
+{
+    (void)state;
+    struct ecsrev_changes ch = ECSREV_CHANGES_INIT;
+    /* a number key, inside a keyed element */
+    assert_int_equal(diff_raw(&ch,
+                              "{\"serviceConnectConfiguration\":{\"services\":[{\"clientAliases\":"
+                              "[{\"dnsName\":\"a\",\"port\":80}],\"portName\":\"http\"}]}}",
+                              "{\"serviceConnectConfiguration\":{\"services\":[{\"clientAliases\":"
+                              "[{\"dnsName\":\"b\",\"port\":80}],\"portName\":\"http\"}]}}"),
+                     1);
+    assert_string_equal(ch.items[0].path,
+                        "serviceConnectConfiguration.services[http].clientAliases[80].dnsName");
+    assert_string_equal(ch.items[0].name, "dnsName");
+    assert_string_equal(ch.items[0].owner, "80");
+
+    /* list indices, nested */
+    assert_int_equal(diff_raw(&ch, "{\"l\":[{\"m\":[1,2]}]}", "{\"l\":[{\"m\":[1,3]}]}"), 1);
+    assert_string_equal(ch.items[0].path, "l[0].m[1]");
+    assert_string_equal(ch.items[0].name, "1");
+    assert_null(ch.items[0].owner);
+
+    /* set members: the string "1" and the number 1 are different members with the same label */
+    assert_int_equal(diff_raw(&ch,
+                              "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
+                              "{\"subnets\":[\"1\",{\"b\":[2]}]}}}",
+                              "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
+                              "{\"subnets\":[1,{\"b\":[2]}]}}}"),
+                     2);
+    char *got = changes_text(&ch);
+    assert_string_equal(got,
+                        "networking networkConfiguration.awsvpcConfiguration.subnets[1] 0 - 1\n"
+                        "networking networkConfiguration.awsvpcConfiguration.subnets[1] 1 "
+                        "\"1\" -\n");
+    free(got);
+    assert_int_equal(diff_raw(&ch,
+                              "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
+                              "{\"subnets\":[{\"b\":[2]}]}}}",
+                              "{\"networkConfiguration\":{\"awsvpcConfiguration\":"
+                              "{\"subnets\":[]}}}"),
+                     1);
+    assert_string_equal(ch.items[0].path,
+                        "networkConfiguration.awsvpcConfiguration.subnets[{\"b\":[2]}]");
+    ecsrev_changes_dispose(&ch);
+}
+
+/* Keyed arrays small enough for the table's inline slots and larger ones match alike. */
+static void test_keyed_sizes(void **state)
+{
+    (void)state;
+    for (int n = 1; n <= 12; n++) {
+        struct ecsrev_buf a = ECSREV_BUF_INIT;
+        struct ecsrev_buf b = ECSREV_BUF_INIT;
+        assert_int_equal(ecsrev_buf_puts(&a, "{\"containerImages\":[", NULL), 0);
+        assert_int_equal(ecsrev_buf_puts(&b, "{\"containerImages\":[", NULL), 0);
+        for (int i = 0; i < n; i++) {
+            /* B lists the elements in reverse order; element 0 changes its image */
+            assert_int_equal(ecsrev_buf_printf(&a, NULL,
+                                               "%s{\"containerName\":\"c%d\",\"image\":\"i:1\"}",
+                                               i > 0 ? "," : "", i),
+                             0);
+            assert_int_equal(ecsrev_buf_printf(&b, NULL,
+                                               "%s{\"containerName\":\"c%d\",\"image\":\"i:%d\"}",
+                                               i > 0 ? "," : "", n - 1 - i, n - 1 - i == 0 ? 2 : 1),
+                             0);
+        }
+        /* and one element only in A, one only in B */
+        assert_int_equal(ecsrev_buf_puts(&a, ",{\"containerName\":\"old\"}]}", NULL), 0);
+        assert_int_equal(ecsrev_buf_puts(&b, ",{\"containerName\":\"new\"}]}", NULL), 0);
+        struct ecsrev_changes ch = ECSREV_CHANGES_INIT;
+        assert_int_equal(ecsrev_diff_docs(&ch, a.ptr, a.len, b.ptr, b.len, NULL, NULL), 0);
+        char *got = changes_text(&ch);
+        assert_string_equal(got, "images containerImages[c0].image 2 \"i:1\" \"i:2\"\n"
+                                 "images containerImages[new] 0 - {\"containerName\":\"new\"}\n"
+                                 "images containerImages[old] 1 {\"containerName\":\"old\"} -\n");
+        assert_string_equal(ch.items[0].owner, "c0");
+        free(got);
+        ecsrev_changes_dispose(&ch);
+        ecsrev_buf_dispose(&a);
+        ecsrev_buf_dispose(&b);
+    }
+}
+
 static void test_renderers(void **state)
 {
     (void)state;
@@ -396,7 +569,9 @@ int main(void)
         cmocka_unit_test(test_golden_cases),    cmocka_unit_test(test_summary),
         cmocka_unit_test(test_category_filter), cmocka_unit_test(test_engine_edges),
         cmocka_unit_test(test_large_arrays),    cmocka_unit_test(test_renderers),
-        cmocka_unit_test(test_patch_shape),
+        cmocka_unit_test(test_patch_shape),     cmocka_unit_test(test_member_order),
+        cmocka_unit_test(test_top_categories),  cmocka_unit_test(test_selector_paths),
+        cmocka_unit_test(test_keyed_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
