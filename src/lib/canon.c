@@ -2,8 +2,9 @@
  * canon.c - RFC 8785 (JSON Canonicalization Scheme) serialization and the
  * timestamp forms of ecsrev.
  *
- * Numbers: ECMAScript Number::toString (ECMA-262 7.1.12.1). The shortest
- * digit string that reads back as the same double is found by trying 1..17
+ * Numbers: ECMAScript Number::toString (ECMA-262 7.1.12.1). Integers below
+ * 2^53 are printed digit by digit. Otherwise the shortest digit string that
+ * reads back as the same double is found by a binary search over 1..17
  * significant digits with the correctly rounded "%.*e" (glibc printf is
  * exact) and, when that one does not round-trip, its two neighbours at the
  * same precision (asymmetric rounding intervals at powers of two). Round
@@ -12,12 +13,22 @@
  *
  * Strings: escaped exactly as JSON.stringify does (\b \f \n \r \t \" \\ and
  * \u00xx for other controls, lower-case hex); everything else, including
- * "/" and U+2028, is written as raw UTF-8. Object members are sorted by the
- * UTF-16 code units of their names, which differs from UTF-8 byte order for
- * characters above U+FFFF versus U+E000..U+FFFF.
+ * "/" and U+2028, is written as raw UTF-8. Strings of printable ASCII (nearly
+ * all of them) are checked and copied eight bytes at a time; any other goes
+ * byte by byte through a byte-class table, UTF-8 sequences checked as they
+ * come (by the rules of ecsrev_json__check_utf8, which names a bad byte).
+ * Object members are sorted by the UTF-16 code units of their names, which
+ * differs from UTF-8 byte order for characters above U+FFFF versus
+ * U+E000..U+FFFF.
+ *
+ * Output is staged in a fixed array (struct writer) and appended to the
+ * caller's buffer a few KiB at a time; the buffer's max still applies.
  *
  * Time: milliseconds since the epoch, proleptic Gregorian calendar, years
  * 0000..9999, computed with days-from-civil arithmetic (no gmtime, no TZ).
+ * Epoch seconds given as a JSON number round to milliseconds exactly as their
+ * shortest text would (ecsrev_canon__seconds_to_ms proves that without the
+ * digit search when it can).
  */
 #include "canon_priv.h"
 #include "json_priv.h"
@@ -35,6 +46,9 @@
 #include "banned.h"
 
 /* ---- numbers ------------------------------------------------------------ */
+
+/* Longest ECMAScript number text: "-1.2345678901234567e-308" and the like. */
+#define NUMBER_TEXT_MAX 32
 
 /* Digits of a decimal in scientific form: value = 0.d1d2..dn * 10^(exp+1). */
 struct decimal {
@@ -95,7 +109,6 @@ static void decimal_step(struct decimal *d, int delta)
     }
 }
 
-/* Shortest round-trip digits of a finite positive double. */
 /* Whether some p-digit decimal (v correctly rounded, or one unit either side) round-trips. */
 static bool digits_round_trip(struct decimal *out, double v, int p)
 {
@@ -148,83 +161,191 @@ static void shortest_decimal(struct decimal *out, double v)
     }
 }
 
-static int put_zeros(struct ecsrev_buf *out, int count, struct ecsrev_error *err)
+/* Write @p count '0' characters at @p p; returns the end. */
+static char *put_zeros(char *p, int count)
 {
     for (int i = 0; i < count; i++) {
-        int rc = ecsrev_buf_putc(out, '0', err);
-        if (rc < 0) {
-            return rc;
-        }
+        *p++ = '0';
     }
-    return 0;
+    return p;
 }
 
-/* ECMA-262 Number::toString(x) for finite x > 0, given its shortest digits. */
-static int format_decimal(struct ecsrev_buf *out, const struct decimal *d, struct ecsrev_error *err)
+/* ECMA-262 Number::toString(x) for finite x > 0, given its shortest digits; returns the end. */
+static char *format_decimal(char *p, const struct decimal *d)
 {
     int k = d->n;
     int n = d->exp + 1; /* position of the decimal point */
-    int rc;
     if (k <= n && n <= 21) {
-        if ((rc = ecsrev_buf_append(out, d->digits, (size_t)k, err)) < 0) {
-            return rc;
-        }
-        return put_zeros(out, n - k, err);
+        memcpy(p, d->digits, (size_t)k);
+        return put_zeros(p + k, n - k);
     }
     if (0 < n && n <= 21) {
-        if ((rc = ecsrev_buf_append(out, d->digits, (size_t)n, err)) < 0 ||
-            (rc = ecsrev_buf_putc(out, '.', err)) < 0) {
-            return rc;
-        }
-        return ecsrev_buf_append(out, d->digits + n, (size_t)(k - n), err);
+        memcpy(p, d->digits, (size_t)n);
+        p += n;
+        *p++ = '.';
+        memcpy(p, d->digits + n, (size_t)(k - n));
+        return p + (k - n);
     }
     if (-6 < n && n <= 0) {
-        if ((rc = ecsrev_buf_puts(out, "0.", err)) < 0 || (rc = put_zeros(out, -n, err)) < 0) {
-            return rc;
-        }
-        return ecsrev_buf_append(out, d->digits, (size_t)k, err);
+        *p++ = '0';
+        *p++ = '.';
+        p = put_zeros(p, -n);
+        memcpy(p, d->digits, (size_t)k);
+        return p + k;
     }
-    if ((rc = ecsrev_buf_putc(out, d->digits[0], err)) < 0) {
-        return rc;
-    }
+    *p++ = d->digits[0];
     if (k > 1) {
-        if ((rc = ecsrev_buf_putc(out, '.', err)) < 0 ||
-            (rc = ecsrev_buf_append(out, d->digits + 1, (size_t)(k - 1), err)) < 0) {
-            return rc;
-        }
+        *p++ = '.';
+        memcpy(p, d->digits + 1, (size_t)(k - 1));
+        p += k - 1;
     }
-    return ecsrev_buf_printf(out, err, "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+    *p++ = 'e';
+    *p++ = n - 1 < 0 ? '-' : '+';
+    int e = abs(n - 1); /* at most 324 */
+    if (e >= 100) {
+        *p++ = (char)('0' + e / 100);
+    }
+    if (e >= 10) {
+        *p++ = (char)('0' + e / 10 % 10);
+    }
+    *p++ = (char)('0' + e % 10);
+    return p;
 }
 
-int ecsrev_canon_number(struct ecsrev_buf *out, double d, struct ecsrev_error *err)
+/* Digits of @p v (< 2^64) ending at @p end; returns the start. */
+static char *integer_digits(char *end, uint64_t v)
 {
-    if (!isfinite(d)) {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "number %s cannot be represented in JSON",
-                                isnan(d) ? "NaN" : "Infinity (or out of range)");
-    }
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    return end;
+}
+
+/*
+ * ECMAScript text of a finite @p d into @p out (NUMBER_TEXT_MAX bytes, not
+ * NUL-terminated); returns its length.
+ */
+static size_t number_text(char *out, double d)
+{
+    assert(isfinite(d));
+    char *p = out;
     if (d == 0) {
-        return ecsrev_buf_putc(out, '0', err); /* also -0 */
+        *p = '0'; /* also -0 */
+        return 1;
     }
-    int rc;
     if (d < 0) {
-        if ((rc = ecsrev_buf_putc(out, '-', err)) < 0) {
-            return rc;
-        }
+        *p++ = '-';
         d = -d;
     }
     if (d < 9007199254740992.0 && d == (double)(uint64_t)d) {
         /* Fast path: an integer below 2^53 is exact and ECMAScript prints its
          * plain digits. Ports, sizes and counts are nearly all numbers here. */
         char digits[24];
-        size_t n = sizeof(digits);
-        for (uint64_t v = (uint64_t)d; v > 0; v /= 10) {
-            digits[--n] = (char)('0' + v % 10);
-        }
-        return ecsrev_buf_append(out, digits + n, sizeof(digits) - n, err);
+        char *start = integer_digits(digits + sizeof(digits), (uint64_t)d);
+        size_t n = (size_t)(digits + sizeof(digits) - start);
+        memcpy(p, start, n);
+        return (size_t)(p - out) + n;
     }
     struct decimal dec;
     shortest_decimal(&dec, d);
-    return format_decimal(out, &dec, err);
+    return (size_t)(format_decimal(p, &dec) - out);
+}
+
+static int not_finite(double d, struct ecsrev_error *err)
+{
+    return ecsrev_error_set(err, ECSREV_EINVAL, "number %s cannot be represented in JSON",
+                            isnan(d) ? "NaN" : "Infinity (or out of range)");
+}
+
+int ecsrev_canon_number(struct ecsrev_buf *out, double d, struct ecsrev_error *err)
+{
+    if (!isfinite(d)) {
+        return not_finite(d, err);
+    }
+    char text[NUMBER_TEXT_MAX];
+    size_t n = number_text(text, d);
+    return ecsrev_buf_append(out, text, n, err);
+}
+
+/* ---- staged output ------------------------------------------------------ */
+
+/*
+ * Bytes staged for out: appended with one ecsrev_buf_append when the array is
+ * full and at the end (w_flush). rc keeps the first error (out over its max,
+ * bad UTF-8, a non-finite number); the writers stop at it, later output is
+ * dropped, and the message set with it stays.
+ */
+struct writer {
+    struct ecsrev_buf *out;
+    struct ecsrev_error *err;
+    int rc;
+    size_t n;
+    char tmp[4096];
+};
+
+static void w_init(struct writer *w, struct ecsrev_buf *out, struct ecsrev_error *err)
+{
+    w->out = out;
+    w->err = err;
+    w->rc = 0;
+    w->n = 0;
+}
+
+static void w_flush(struct writer *w)
+{
+    if (w->n > 0 && w->rc == 0) {
+        w->rc = ecsrev_buf_append(w->out, w->tmp, w->n, w->err);
+    }
+    w->n = 0;
+}
+
+static void w_bytes(struct writer *w, const void *p, size_t len)
+{
+    if (len > sizeof(w->tmp) - w->n) {
+        w_flush(w);
+        if (len > sizeof(w->tmp)) {
+            if (w->rc == 0) {
+                w->rc = ecsrev_buf_append(w->out, p, len, w->err);
+            }
+            return;
+        }
+    }
+    memcpy(w->tmp + w->n, p, len);
+    w->n += len;
+}
+
+static inline void w_char(struct writer *w, char c)
+{
+    if (w->n == sizeof(w->tmp)) {
+        w_flush(w);
+    }
+    w->tmp[w->n++] = c;
+}
+
+/* Record an error whose message the caller has just set (first error wins). */
+static void w_fail(struct writer *w, int rc)
+{
+    if (w->rc == 0) {
+        w->rc = rc;
+    }
+}
+
+/* Bytes written so far, flushed or not. */
+static size_t w_pos(const struct writer *w)
+{
+    return w->out->len + w->n;
+}
+
+static void put_number(struct writer *w, double d)
+{
+    if (!isfinite(d)) {
+        w_fail(w, not_finite(d, w->err));
+        return;
+    }
+    char text[NUMBER_TEXT_MAX];
+    size_t n = number_text(text, d);
+    w_bytes(w, text, n);
 }
 
 /* ---- strings and member order ------------------------------------------- */
@@ -275,10 +396,28 @@ int ecsrev_canon__strcmp16(const char *a, const char *b)
      * byte decides unless it is such a lead byte; a differing continuation
      * byte means both characters share their lead byte, hence their length.
      */
-    while (*pa == *pb && *pa != '\0') {
-        pa++;
-        pb++;
+    size_t i = 0;
+    while (i < 16 && pa[i] == pb[i] && pa[i] != '\0') {
+        i++;
     }
+    if (i == 16) {
+        /* A long common prefix (ARNs as array keys): eight bytes at a time,
+           within both strings, then byte by byte in the word that differs. */
+        size_t la = i + strlen(a + i);
+        size_t lb = i + strlen(b + i);
+        size_t limit = la < lb ? la : lb;
+        uint64_t wa;
+        uint64_t wb;
+        while (i + 8 <= limit &&
+               (memcpy(&wa, pa + i, sizeof(wa)), memcpy(&wb, pb + i, sizeof(wb)), wa == wb)) {
+            i += 8;
+        }
+        while (pa[i] == pb[i] && pa[i] != '\0') {
+            i++;
+        }
+    }
+    pa += i;
+    pb += i;
     if (*pa < 0xee && *pb < 0xee) {
         return (int)*pa - (int)*pb;
     }
@@ -306,69 +445,295 @@ int ecsrev_canon__strcmp16(const char *a, const char *b)
     }
 }
 
-int ecsrev_canon__write_string(struct ecsrev_buf *out, const char *s, struct ecsrev_error *err)
+/* What a string byte needs: copy it, stop, escape it, check a UTF-8 sequence, reject it. */
+enum byte_class {
+    BYTE_PLAIN = 0,
+    BYTE_END,    /* the terminating NUL */
+    BYTE_ESCAPE, /* control character, '"' or '\\' */
+    BYTE_LEAD,   /* 0xC2..0xF4: first byte of a multi-byte sequence */
+    BYTE_BAD,    /* never valid in UTF-8 at the start of a character */
+};
+
+#define P BYTE_PLAIN
+#define E BYTE_END
+#define S BYTE_ESCAPE
+#define M BYTE_LEAD
+#define B BYTE_BAD
+static const unsigned char s_byte_class[256] = {
+    E, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* 00 */
+    S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* 10 */
+    P, P, S, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 20 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 30 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 40 */
+    P, P, P, P, P, P, P, P, P, P, P, P, S, P, P, P, /* 50 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 60 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 70 */
+    B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, /* 80 */
+    B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, /* 90 */
+    B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, /* a0 */
+    B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, /* b0 */
+    B, B, M, M, M, M, M, M, M, M, M, M, M, M, M, M, /* c0 */
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, /* d0 */
+    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, /* e0 */
+    M, M, M, M, M, B, B, B, B, B, B, B, B, B, B, B, /* f0 */
+};
+#undef P
+#undef E
+#undef S
+#undef M
+#undef B
+
+/*
+ * Length of the well-formed UTF-8 sequence starting with the lead byte
+ * 0xC2..0xF4 at @p p (no overlongs, surrogates or code points above
+ * U+10FFFF: the rules of ecsrev_json__check_utf8), or 0. Stops at the first
+ * bad byte, so it never reads past a terminating NUL.
+ */
+static size_t utf8_sequence(const unsigned char *p)
 {
-    int rc;
-    size_t len = strlen(s);
-    if ((rc = ecsrev_json__check_utf8(s, len, err)) < 0) {
-        return rc;
+    unsigned lead = p[0];
+    unsigned lo = 0x80; /* allowed range of the second byte */
+    unsigned hi = 0xbf;
+    size_t n = 4;
+    if (lead <= 0xdf) {
+        n = 2;
+    } else if (lead <= 0xef) {
+        n = 3;
+        lo = lead == 0xe0 ? 0xa0 : 0x80; /* overlong below U+0800 */
+        hi = lead == 0xed ? 0x9f : 0xbf; /* surrogates */
+    } else {
+        lo = lead == 0xf0 ? 0x90 : 0x80; /* overlong below U+10000 */
+        hi = lead == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
     }
-    if ((rc = ecsrev_buf_putc(out, '"', err)) < 0) {
-        return rc;
+    if (p[1] < lo || p[1] > hi) {
+        return 0;
     }
-    size_t run = 0; /* start of the pending unescaped run */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        switch (c) {
-        case '"':
-            esc = "\\\"";
-            break;
-        case '\\':
-            esc = "\\\\";
-            break;
-        case '\b':
-            esc = "\\b";
-            break;
-        case '\f':
-            esc = "\\f";
-            break;
-        case '\n':
-            esc = "\\n";
-            break;
-        case '\r':
-            esc = "\\r";
-            break;
-        case '\t':
-            esc = "\\t";
-            break;
-        default:
-            break;
-        }
-        if (esc == NULL && c >= 0x20) {
-            continue;
-        }
-        if ((rc = ecsrev_buf_append(out, s + run, i - run, err)) < 0) {
-            return rc;
-        }
-        run = i + 1;
-        rc = esc != NULL ? ecsrev_buf_puts(out, esc, err)
-                         : ecsrev_buf_printf(out, err, "\\u%04x", (unsigned)c);
-        if (rc < 0) {
-            return rc;
+    for (size_t i = 2; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
         }
     }
-    if ((rc = ecsrev_buf_append(out, s + run, len - run, err)) < 0) {
-        return rc;
-    }
-    return ecsrev_buf_putc(out, '"', err);
+    return n;
 }
 
-static int compare_members(const void *a, const void *b)
+/* Escape one byte of class BYTE_ESCAPE as JSON.stringify does. */
+static void put_escape(struct writer *w, unsigned char c)
 {
-    const cJSON *const *x = a;
-    const cJSON *const *y = b;
-    return ecsrev_canon__strcmp16((*x)->string, (*y)->string);
+    static const char s_hex[] = "0123456789abcdef";
+    char esc[6] = {'\\', 'u', '0', '0', s_hex[c >> 4], s_hex[c & 0xf]};
+    size_t n = 2;
+    switch (c) {
+    case '"':
+    case '\\':
+        esc[1] = (char)c;
+        break;
+    case '\b':
+        esc[1] = 'b';
+        break;
+    case '\f':
+        esc[1] = 'f';
+        break;
+    case '\n':
+        esc[1] = 'n';
+        break;
+    case '\r':
+        esc[1] = 'r';
+        break;
+    case '\t':
+        esc[1] = 't';
+        break;
+    default:
+        n = 6; /* \u00xx */
+        break;
+    }
+    w_bytes(w, esc, n);
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * Whether any of the eight bytes in @p x needs work: a control character or
+ * NUL (< 0x20), '"', '\\', or a byte >= 0x80. The "has a byte less than n"
+ * bit trick (exact as a yes/no answer); '"' and '\\' are tested as zero bytes
+ * of x XOR the repeated character.
+ */
+static bool word_needs_work(uint64_t x)
+{
+    uint64_t quote = x ^ (ONES * '"');
+    uint64_t backslash = x ^ (ONES * '\\');
+    uint64_t control = (x - ONES * 0x20) & ~x;
+    uint64_t is_quote = (quote - ONES) & ~quote;
+    uint64_t is_backslash = (backslash - ONES) & ~backslash;
+    return ((x | control | is_quote | is_backslash) & HIGHS) != 0;
+}
+
+/* Report the bad UTF-8 in @p s: the full check names the byte (same rules as utf8_sequence). */
+static void bad_utf8(struct writer *w, const char *s)
+{
+    int rc = ecsrev_json__check_utf8(s, strlen(s), w->err);
+    w_fail(w, rc < 0 ? rc : ecsrev_error_set(w->err, ECSREV_EPARSE, "invalid UTF-8"));
+}
+
+/* Any string, byte by byte: escapes, UTF-8 checks, strings longer than the staging array. */
+static void put_string_slow(struct writer *w, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    w_char(w, '"');
+    for (;;) {
+        size_t n = 1;
+        switch (s_byte_class[*p]) {
+        case BYTE_PLAIN:
+            w_char(w, (char)*p);
+            break;
+        case BYTE_LEAD:
+            n = utf8_sequence(p);
+            w_bytes(w, p, n);
+            break;
+        case BYTE_ESCAPE:
+            put_escape(w, *p);
+            break;
+        case BYTE_END:
+            w_char(w, '"');
+            return;
+        default:
+            n = 0;
+            break;
+        }
+        if (n == 0) {
+            bad_utf8(w, s);
+            return;
+        }
+        p += n;
+    }
+}
+
+/*
+ * Fast path for the common string: printable ASCII only (no escape, no UTF-8
+ * to check) that fits in the staging array. Checked and copied eight bytes at
+ * a time, the last word overlapping the one before; false (nothing written)
+ * for any other string.
+ */
+static bool put_plain_string(struct writer *w, const char *s, size_t len)
+{
+    if (len + 2 > sizeof(w->tmp) - w->n) {
+        w_flush(w);
+        if (len + 2 > sizeof(w->tmp)) {
+            return false;
+        }
+    }
+    char *d = w->tmp + w->n + 1; /* after the opening quote */
+    uint64_t word;
+    if (len < 8) {
+        for (size_t i = 0; i < len; i++) {
+            if (s_byte_class[(unsigned char)s[i]] != BYTE_PLAIN) {
+                return false;
+            }
+            d[i] = s[i];
+        }
+    } else {
+        for (size_t i = 0; i + 8 <= len; i += 8) {
+            memcpy(&word, s + i, sizeof(word));
+            if (word_needs_work(word)) {
+                return false;
+            }
+            memcpy(d + i, &word, sizeof(word));
+        }
+        memcpy(&word, s + len - 8, sizeof(word)); /* the tail, as a whole word */
+        if (word_needs_work(word)) {
+            return false;
+        }
+        memcpy(d + len - 8, &word, sizeof(word));
+    }
+    d[-1] = '"';
+    d[len] = '"';
+    w->n += len + 2;
+    return true;
+}
+
+static void put_string(struct writer *w, const char *s)
+{
+    if (!put_plain_string(w, s, strlen(s))) {
+        put_string_slow(w, s);
+    }
+}
+
+int ecsrev_canon__write_string(struct ecsrev_buf *out, const char *s, struct ecsrev_error *err)
+{
+    struct writer w;
+    w_init(&w, out, err);
+    put_string(&w, s);
+    w_flush(&w);
+    return w.rc;
+}
+
+/* ecsrev_canon__strcmp16 of member names, deciding most pairs by their first bytes inline. */
+static int name_order(const char *a, const char *b)
+{
+    unsigned char ca = (unsigned char)a[0];
+    unsigned char cb = (unsigned char)b[0];
+    if (ca != cb && ca < 0xee && cb < 0xee) {
+        return (int)ca - (int)cb;
+    }
+    return ecsrev_canon__strcmp16(a, b);
+}
+
+/* Members kept on the stack while an object is written; more go to the heap. */
+#define MEMBERS_ON_STACK 32
+
+/*
+ * Sort @p m[0..n) by member name in RFC 8785 order: binary insertion, stable,
+ * one comparison per member when they are in order already (canonical input).
+ */
+static void sort_by_name(const cJSON **m, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        const cJSON *x = m[i];
+        if (name_order(m[i - 1]->string, x->string) <= 0) {
+            continue;
+        }
+        size_t lo = 0;
+        size_t hi = i - 1; /* m[hi] > x: find the first member greater than x */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (name_order(m[mid]->string, x->string) <= 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        memmove((void *)(m + lo + 1), (const void *)(m + lo),
+                (i - lo) * sizeof(*m)); /* NOLINT(bugprone-sizeof-expression) */
+        m[lo] = x;
+    }
+}
+
+/*
+ * The members of object @p item in RFC 8785 order, in @p stack if they fit
+ * (MEMBERS_ON_STACK), else in *heap, which the caller frees.
+ */
+static const cJSON **ordered_members(const cJSON *item, const cJSON **stack, const cJSON ***heap,
+                                     size_t *n_out)
+{
+    size_t n = 0;
+    for (const cJSON *c = item->child; c != NULL; c = c->next) {
+        n++;
+    }
+    const cJSON **m = stack;
+    *heap = NULL;
+    if (n > MEMBERS_ON_STACK) {
+        /* An array of pointers: sizeof(pointer) is meant here. */
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
+        *heap = ecsrev_xcalloc(n, sizeof(**heap));
+        m = *heap;
+    }
+    size_t i = 0;
+    for (const cJSON *c = item->child; c != NULL; c = c->next) {
+        m[i++] = c;
+    }
+    sort_by_name(m, n);
+    *n_out = n;
+    return m;
 }
 
 void ecsrev_canon__sort_members(cJSON *item)
@@ -379,113 +744,149 @@ void ecsrev_canon__sort_members(cJSON *item)
     if (!cJSON_IsObject(item) || item->child == NULL || item->child->next == NULL) {
         return;
     }
+    const cJSON *stack[MEMBERS_ON_STACK];
+    const cJSON **heap = NULL;
     size_t n = 0;
-    bool sorted = true;
-    for (const cJSON *c = item->child; c != NULL; c = c->next) {
-        n++;
-        sorted =
-            sorted && (c->next == NULL || ecsrev_canon__strcmp16(c->string, c->next->string) < 0);
+    const cJSON **m = ordered_members(item, stack, &heap, &n);
+    /* Relink in order; cJSON keeps the last item in child->prev. The casts
+       drop the const that ordered_members puts on item's own children. */
+    for (size_t i = 0; i < n; i++) {
+        cJSON *c = (cJSON *)(uintptr_t)m[i];
+        c->prev = (cJSON *)(uintptr_t)m[i > 0 ? i - 1 : n - 1];
+        c->next = i + 1 < n ? (cJSON *)(uintptr_t)m[i + 1] : NULL;
     }
-    if (sorted) {
-        return;
-    }
-    /* An array of pointers: sizeof(pointer) is meant here. */
-    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
-    cJSON **members = ecsrev_xcalloc(n, sizeof(*members));
-    size_t i = 0;
-    for (cJSON *c = item->child; c != NULL; c = c->next) {
-        members[i++] = c;
-    }
-    qsort((void *)members, n, sizeof(*members), /* NOLINT(bugprone-sizeof-expression) */
-          compare_members);
-    /* Relink in order; cJSON keeps the last item in child->prev. */
-    for (i = 0; i < n; i++) {
-        members[i]->prev = i > 0 ? members[i - 1] : members[n - 1];
-        members[i]->next = i + 1 < n ? members[i + 1] : NULL;
-    }
-    item->child = members[0];
-    free((void *)members);
+    item->child = (cJSON *)(uintptr_t)m[0];
+    free((void *)heap);
 }
 
-static int write_object(struct ecsrev_buf *out, const cJSON *item, struct ecsrev_error *err)
+/* ---- canonical writing -------------------------------------------------- */
+
+static void put_value(struct writer *w, const cJSON *item);
+
+/* One "name":value member. */
+static void put_member(struct writer *w, const cJSON *member)
 {
-    size_t n = 0;
-    for (const cJSON *c = item->child; c != NULL; c = c->next) {
-        n++;
-    }
-    /* An array of pointers: sizeof(pointer) is meant here. */
-    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
-    const cJSON **members = ecsrev_xcalloc(n, sizeof(*members));
-    size_t i = 0;
-    for (const cJSON *c = item->child; c != NULL; c = c->next) {
-        members[i++] = c;
-    }
-    bool sorted = true; /* members are usually in order already (normalized input) */
-    for (i = 1; i < n && sorted; i++) {
-        sorted = compare_members(&members[i - 1], &members[i]) < 0;
-    }
-    if (!sorted) {
-        qsort((void *)members, n, sizeof(*members), /* NOLINT(bugprone-sizeof-expression) */
-              compare_members);
-    }
-    int rc = ecsrev_buf_putc(out, '{', err);
-    for (i = 0; rc == 0 && i < n; i++) {
-        if (i > 0 && (rc = ecsrev_buf_putc(out, ',', err)) < 0) {
-            break;
-        }
-        if ((rc = ecsrev_canon__write_string(out, members[i]->string, err)) < 0 ||
-            (rc = ecsrev_buf_putc(out, ':', err)) < 0) {
-            break;
-        }
-        rc = ecsrev_canon__write(out, members[i], err);
-    }
-    if (rc == 0) {
-        rc = ecsrev_buf_putc(out, '}', err);
-    }
-    free((void *)members);
-    return rc;
+    put_string(w, member->string);
+    w_char(w, ':');
+    put_value(w, member);
 }
 
-static int write_array(struct ecsrev_buf *out, const cJSON *item, struct ecsrev_error *err)
+static void put_object(struct writer *w, const cJSON *item)
 {
-    int rc = ecsrev_buf_putc(out, '[', err);
-    for (const cJSON *c = item->child; rc == 0 && c != NULL; c = c->next) {
-        if (c != item->child && (rc = ecsrev_buf_putc(out, ',', err)) < 0) {
-            break;
+    const cJSON *stack[MEMBERS_ON_STACK];
+    const cJSON **heap = NULL;
+    size_t n = 0;
+    const cJSON **m = ordered_members(item, stack, &heap, &n);
+    w_char(w, '{');
+    for (size_t i = 0; i < n && w->rc == 0; i++) {
+        if (i > 0) {
+            w_char(w, ',');
         }
-        rc = ecsrev_canon__write(out, c, err);
+        put_member(w, m[i]);
     }
-    if (rc == 0) {
-        rc = ecsrev_buf_putc(out, ']', err);
+    w_char(w, '}');
+    free((void *)heap);
+}
+
+static void put_array(struct writer *w, const cJSON *item)
+{
+    w_char(w, '[');
+    for (const cJSON *c = item->child; c != NULL && w->rc == 0; c = c->next) {
+        if (c != item->child) {
+            w_char(w, ',');
+        }
+        put_value(w, c);
     }
-    return rc;
+    w_char(w, ']');
+}
+
+static void put_value(struct writer *w, const cJSON *item)
+{
+    assert(item != NULL);
+    switch (item->type & 0xff) {
+    case cJSON_Object:
+        put_object(w, item);
+        break;
+    case cJSON_Array:
+        put_array(w, item);
+        break;
+    case cJSON_String:
+        put_string(w, item->valuestring);
+        break;
+    case cJSON_Number:
+        put_number(w, item->valuedouble);
+        break;
+    case cJSON_True:
+        w_bytes(w, "true", 4);
+        break;
+    case cJSON_False:
+        w_bytes(w, "false", 5);
+        break;
+    case cJSON_NULL:
+        w_bytes(w, "null", 4);
+        break;
+    default:
+        w_fail(w, ecsrev_error_set(w->err, ECSREV_EINVAL, "unsupported JSON value"));
+        break;
+    }
 }
 
 int ecsrev_canon__write(struct ecsrev_buf *out, const cJSON *item, struct ecsrev_error *err)
 {
-    assert(item != NULL);
-    if (cJSON_IsObject(item)) {
-        return write_object(out, item, err);
+    struct writer w;
+    w_init(&w, out, err);
+    put_value(&w, item);
+    w_flush(&w);
+    return w.rc;
+}
+
+static bool is_omitted(const char *name, const char *const *omit)
+{
+    for (; *omit != NULL; omit++) {
+        if (name[0] == (*omit)[0] && strcmp(name, *omit) == 0) {
+            return true;
+        }
     }
-    if (cJSON_IsArray(item)) {
-        return write_array(out, item, err);
+    return false;
+}
+
+int ecsrev_canon__write_split(struct ecsrev_buf *canon, struct ecsrev_buf *config, const cJSON *doc,
+                              const char *const *omit, struct ecsrev_error *err)
+{
+    assert(cJSON_IsObject(doc));
+    struct writer wc; /* canon */
+    struct writer wf; /* config: members copied from what wc wrote */
+    w_init(&wc, canon, err);
+    w_init(&wf, config, err);
+    const cJSON *stack[MEMBERS_ON_STACK];
+    const cJSON **heap = NULL;
+    size_t n = 0;
+    const cJSON **m = ordered_members(doc, stack, &heap, &n);
+    bool config_empty = true;
+    w_char(&wc, '{');
+    w_char(&wf, '{');
+    for (size_t i = 0; i < n && wc.rc == 0 && wf.rc == 0; i++) {
+        if (i > 0) {
+            w_char(&wc, ',');
+        }
+        size_t start = w_pos(&wc);
+        put_member(&wc, m[i]);
+        w_flush(&wc); /* the member's bytes are now at canon->ptr + start */
+        if (wc.rc != 0 || is_omitted(m[i]->string, omit)) {
+            continue;
+        }
+        if (!config_empty) {
+            w_char(&wf, ',');
+        }
+        config_empty = false;
+        w_bytes(&wf, canon->ptr + start, canon->len - start);
     }
-    if (cJSON_IsString(item)) {
-        return ecsrev_canon__write_string(out, item->valuestring, err);
-    }
-    if (cJSON_IsNumber(item)) {
-        return ecsrev_canon_number(out, item->valuedouble, err);
-    }
-    if (cJSON_IsTrue(item)) {
-        return ecsrev_buf_puts(out, "true", err);
-    }
-    if (cJSON_IsFalse(item)) {
-        return ecsrev_buf_puts(out, "false", err);
-    }
-    if (cJSON_IsNull(item)) {
-        return ecsrev_buf_puts(out, "null", err);
-    }
-    return ecsrev_error_set(err, ECSREV_EINVAL, "unsupported JSON value");
+    w_char(&wc, '}');
+    w_char(&wf, '}');
+    w_flush(&wc);
+    w_flush(&wf);
+    free((void *)heap);
+    return wc.rc != 0 ? wc.rc : wf.rc;
 }
 
 int ecsrev_canon__parse(cJSON **out, const char *json, size_t len, struct ecsrev_error *err)
@@ -537,6 +938,16 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
+/* Write @p v as exactly @p width decimal digits at @p p (v < 10^width); returns the end. */
+static char *fixed_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 void ecsrev_time_format(char out[32], int64_t ms)
 {
     int64_t days = ms / MS_PER_DAY;
@@ -549,9 +960,72 @@ void ecsrev_time_format(char out[32], int64_t ms)
     int m;
     int d;
     civil_from_days(days, &y, &m, &d);
-    (void)snprintf(out, 32, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-                   (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
-                   (int)(rem % 1000));
+    if (y < 0 || y > 9999) { /* outside what ecsrev stores: printf's forms */
+        (void)snprintf(out, 32, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+                       (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
+                       (int)(rem % 1000));
+        return;
+    }
+    /* "YYYY-MM-DDTHH:MM:SS.mmmZ" without printf: this runs once per revision */
+    char *p = fixed_digits(out, (unsigned)y, 4);
+    *p++ = '-';
+    p = fixed_digits(p, (unsigned)m, 2);
+    *p++ = '-';
+    p = fixed_digits(p, (unsigned)d, 2);
+    *p++ = 'T';
+    p = fixed_digits(p, (unsigned)(rem / 3600000), 2);
+    *p++ = ':';
+    p = fixed_digits(p, (unsigned)(rem / 60000 % 60), 2);
+    *p++ = ':';
+    p = fixed_digits(p, (unsigned)(rem / 1000 % 60), 2);
+    *p++ = '.';
+    p = fixed_digits(p, (unsigned)(rem % 1000), 3);
+    *p++ = 'Z';
+    *p = '\0';
+}
+
+/*
+ * Why this is exact: |v| = mant * 2^-sh with mant < 2^53, so |v| * 1000 =
+ * mant * 1000 / 2^sh is computed exactly in 64 bits, as the integer ms
+ * nearest to it plus a distance dist (in units of 2^-sh). The text path
+ * rounds the shortest round-trip decimal S of v (half away from zero) to
+ * ms; S lies within half an ulp (2^-sh / 2) of |v|, so 1000 * S lies within
+ * 500 units of 1000 * |v|, hence within dist + 500 units of ms. When that is
+ * below half a millisecond (2^(sh-1) units), S rounds to ms as well, whatever
+ * its digits. Otherwise (a value right at half a millisecond) the caller
+ * takes the text path.
+ */
+bool ecsrev_canon__seconds_to_ms(int64_t *out, double v)
+{
+    double a = fabs(v);
+    if (!(a >= 0x1p-10 && a < 0x1p40)) { /* also NaN; 2^40 s is past year 9999 */
+        return false;
+    }
+    uint64_t bits;
+    _Static_assert(sizeof(bits) == sizeof(a), "IEEE 754 binary64 double");
+    memcpy(&bits, &a, sizeof(bits));
+    int biased = (int)(bits >> 52); /* a is normal and positive: no sign bit */
+    uint64_t mant = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52);
+    int sh = 1075 - biased; /* a = mant * 2^-sh, 13 <= sh <= 62 in this range */
+    assert(sh >= 13 && sh <= 62);
+    uint64_t x = mant * 1000; /* < 2^63 */
+    uint64_t ms = x >> sh;
+    uint64_t frac = x & ((UINT64_C(1) << sh) - 1);
+    uint64_t half = UINT64_C(1) << (sh - 1);
+    uint64_t dist = frac;
+    if (frac >= half) {
+        ms++;
+        dist = (UINT64_C(1) << sh) - frac;
+    }
+    if (dist + 500 >= half) {
+        return false;
+    }
+    int64_t signed_ms = v < 0 ? -(int64_t)ms : (int64_t)ms;
+    if (signed_ms < TIME_MIN_MS || signed_ms > TIME_MAX_MS) {
+        return false; /* the text path reports it */
+    }
+    *out = signed_ms;
+    return true;
 }
 
 void ecsrev_canon__printable(char *out, size_t cap, const char *s)

@@ -8,6 +8,7 @@
 #ifndef ECSREV_CANON_PRIV_H
 #define ECSREV_CANON_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,8 @@ ECSREV_MUST_CHECK int ecsrev_canon__parse(cJSON **out, const char *json, size_t 
 
 /**
  * Append the RFC 8785 canonical serialization of @p item (any JSON value) to
- * @p out. Object members are written in UTF-16 code-unit order of their names.
- * @p item is borrowed and not modified.
+ * @p out. Object members are written in UTF-16 code-unit order of their names
+ * whatever their order in the tree. @p item is borrowed and not modified.
  * @return 0, ECSREV_EINVAL (a non-finite number, or @p out would exceed its
  *         max) or ECSREV_EPARSE (a string or member name that is not valid UTF-8)
  */
@@ -37,10 +38,33 @@ ECSREV_MUST_CHECK int ecsrev_canon__write(struct ecsrev_buf *out, const cJSON *i
                                           struct ecsrev_error *err);
 
 /**
+ * Append the canonical serialization of object @p doc to @p canon and, to
+ * @p config, the same object without its top-level members named in @p omit
+ * (a NULL-terminated list): one serialization for both documents, the kept
+ * members' bytes are copied. @p doc is borrowed and not modified.
+ * @return as ecsrev_canon__write (the first error of either buffer)
+ */
+ECSREV_MUST_CHECK int ecsrev_canon__write_split(struct ecsrev_buf *canon, struct ecsrev_buf *config,
+                                                const cJSON *doc, const char *const *omit,
+                                                struct ecsrev_error *err);
+
+/**
  * Reorder the members of every object in @p item (recursively, in place) in
- * RFC 8785 order, so that later canonical writes find them sorted.
+ * RFC 8785 order. The writers order members themselves (in order already
+ * costs one comparison per member), so this is only for callers that walk
+ * the tree in canonical order.
  */
 void ecsrev_canon__sort_members(cJSON *item);
+
+/**
+ * Epoch seconds @p seconds (a JSON number) as milliseconds, rounded exactly
+ * as ecsrev_time_parse() rounds the number's ecsrev_canon_number() text,
+ * without producing that text.
+ * @return true with *out set, or false when the shortcut cannot prove the
+ *         result (values right at half a millisecond, |seconds| below 2^-10
+ *         or from 2^40, out of the 0000..9999 range, NaN): use the text then
+ */
+bool ecsrev_canon__seconds_to_ms(int64_t *out, double seconds);
 
 /**
  * Append @p s as an RFC 8785 JSON string (quotes and escapes).

@@ -37,19 +37,20 @@
 
 struct rule_entry {
     const char *path;
+    size_t len; /* strlen(path) */
     struct ecsrev_array_rule rule;
 };
 
 #define SET_RULE(p)                                                                                \
     {                                                                                              \
-        p,                                                                                         \
+        p, sizeof(p) - 1,                                                                          \
         {                                                                                          \
             ECSREV_ARRAY_SET, NULL, NULL                                                           \
         }                                                                                          \
     }
 #define KEY_RULE(p, k, alt)                                                                        \
     {                                                                                              \
-        p,                                                                                         \
+        p, sizeof(p) - 1,                                                                          \
         {                                                                                          \
             ECSREV_ARRAY_KEYED, k, alt                                                             \
         }                                                                                          \
@@ -103,7 +104,9 @@ ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape, const char *
     size_t hi = shape != NULL ? shape->n_members : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(shape->members[mid].name, name);
+        const char *m = shape->members[mid].name;
+        /* most probes differ in the first byte: decide those without a call */
+        int c = m[0] != name[0] ? (unsigned char)m[0] - (unsigned char)name[0] : strcmp(m, name);
         if (c == 0) {
             return shape->members[mid].shape;
         }
@@ -140,10 +143,8 @@ static int compare_values(const cJSON *a, const cJSON *b)
     return (ta > tb) - (ta < tb);
 }
 
-static int compare_items(const void *pa, const void *pb)
+static int compare_items(const struct sort_item *a, const struct sort_item *b)
 {
-    const struct sort_item *a = pa;
-    const struct sort_item *b = pb;
     if (a->rank != b->rank) {
         return a->rank < b->rank ? -1 : 1;
     }
@@ -183,14 +184,17 @@ static int item_bytes(struct sort_item *s, struct ecsrev_error *err)
  * Most arrays have distinct keys, so most items are never serialized.
  * @return 1 if any item was serialized (sort again), 0 if none, <0 on error
  */
-static int serialize_ties(struct sort_item *items, size_t n, struct ecsrev_error *err)
+static int serialize_ties(struct sort_item *const *order, size_t n, struct ecsrev_error *err)
 {
     int again = 0;
+    bool tie_before = false; /* order[i - 1] and order[i] tie */
     for (size_t i = 0; i < n; i++) {
-        bool tie = items[i].rank == 2 || (i > 0 && compare_items(&items[i - 1], &items[i]) == 0) ||
-                   (i + 1 < n && compare_items(&items[i], &items[i + 1]) == 0);
-        if (tie && items[i].bytes == NULL) {
-            int rc = item_bytes(&items[i], err);
+        /* no item has bytes yet, so these compare keys only */
+        bool tie_after = i + 1 < n && compare_items(order[i], order[i + 1]) == 0;
+        bool tie = order[i]->rank == 2 || tie_before || tie_after;
+        tie_before = tie_after;
+        if (tie && order[i]->bytes == NULL) {
+            int rc = item_bytes(order[i], err);
             if (rc < 0) {
                 return rc;
             }
@@ -225,81 +229,157 @@ static void item_key(struct sort_item *s, const struct ecsrev_array_rule *rule)
     }
 }
 
+/* Items kept on the stack while an array is sorted; more go to the heap. */
+#define ITEMS_ON_STACK 32
+
+/* Sort @p order by compare_items: binary insertion (arrays here are short). */
+static void sort_items(struct sort_item **order, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct sort_item *x = order[i];
+        if (compare_items(order[i - 1], x) <= 0) {
+            continue;
+        }
+        size_t lo = 0;
+        size_t hi = i - 1; /* order[hi] > x: find the first item greater than x */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (compare_items(order[mid], x) <= 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        memmove((void *)(order + lo + 1), (const void *)(order + lo),
+                (i - lo) * sizeof(*order)); /* NOLINT(bugprone-sizeof-expression) */
+        order[lo] = x;
+    }
+}
+
 static int sort_array(cJSON *array, const struct ecsrev_array_rule *rule, struct ecsrev_error *err)
 {
-    size_t n = (size_t)cJSON_GetArraySize(array);
+    size_t n = 0;
+    for (const cJSON *c = array->child; c != NULL; c = c->next) {
+        n++;
+    }
     if (n < 2) {
         return 0;
     }
-    struct sort_item *items = ecsrev_xcalloc(n, sizeof(*items));
+    /* the items stay in place (they own their bytes); order is what gets sorted */
+    struct sort_item items_stack[ITEMS_ON_STACK];
+    struct sort_item *order_stack[ITEMS_ON_STACK];
+    bool small = n <= ITEMS_ON_STACK;
+    struct sort_item *items = small ? items_stack : ecsrev_xcalloc(n, sizeof(*items));
+    /* An array of pointers: sizeof(pointer) is meant here. */
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
+    struct sort_item **order = small ? order_stack : ecsrev_xcalloc(n, sizeof(*order));
     int rc = 0;
     size_t i = 0;
-    for (cJSON *c = array->child; c != NULL; c = c->next, i++) {
+    for (cJSON *c = array->child; c != NULL && i < n; c = c->next, i++) {
         items[i].item = c;
+        items[i].bytes = NULL;
+        items[i].len = 0;
         item_key(&items[i], rule);
+        order[i] = &items[i];
     }
-    qsort(items, n, sizeof(*items), compare_items);
-    if ((rc = serialize_ties(items, n, err)) < 0) {
+    sort_items(order, n);
+    if ((rc = serialize_ties(order, n, err)) < 0) {
         goto done;
     }
     if (rc > 0) {
         rc = 0;
-        qsort(items, n, sizeof(*items), compare_items);
+        sort_items(order, n);
     }
     /* relink by hand (cJSON's invariant: child->prev is the tail, tail->next
        is NULL); cJSON 1.7.15's insert/detach helpers lose items when mixed */
-    array->child = items[0].item;
+    array->child = order[0]->item;
     for (i = 0; i < n; i++) {
-        items[i].item->prev = items[i == 0 ? n - 1 : i - 1].item;
-        items[i].item->next = i + 1 < n ? items[i + 1].item : NULL;
+        order[i]->item->prev = order[i == 0 ? n - 1 : i - 1]->item;
+        order[i]->item->next = i + 1 < n ? order[i + 1]->item : NULL;
     }
 done:
     for (i = 0; i < n; i++) {
         free(items[i].bytes);
     }
-    free(items);
+    if (!small) {
+        free(items);
+        free((void *)order);
+    }
     return rc;
 }
 
 /* ---- type walk ---------------------------------------------------------- */
 
-/* Error path ("loadBalancers[2].containerPort") and rule path ("loadBalancers"). */
 /*
- * Where the walk is: the path for messages ("loadBalancers[2].containerPort")
- * and the rule path without indices ("loadBalancers.containerPort"). Built with
- * plain copies on the way down (this is the hot path of every import); input
- * text in the path is made printable only when a message is written.
+ * Where the walk is: one frame per level, on the C stack of walk_child, linked
+ * to its parent. Paths are rendered from the frames only when needed: the
+ * message path ("loadBalancers[2].containerPort") when an error is reported,
+ * the rule path without indices ("loadBalancers") when an array with two or
+ * more items is to be ordered. NULL is the document itself.
  */
-struct walk {
-    char path[512];
-    size_t plen;
-    char rule[512];
-    size_t rlen;
+struct frame {
+    const struct frame *up;
+    const char *name; /* member name, or NULL for an array item */
+    size_t index;     /* array index when name is NULL */
 };
 
+/* A rendered path: at most PATH_MAX_LEN - 1 bytes, the rest cut off. */
+#define PATH_MAX_LEN 512
+
 /* Append @p s (or its head, if it does not fit) to a path buffer. */
-static void path_add(char *buf, size_t *len, size_t cap, const char *sep, const char *s)
+static void path_add(char *buf, size_t *len, const char *sep, const char *s)
 {
     size_t n = *len;
-    for (const char *p = n > 0 ? sep : ""; *p != '\0' && n + 1 < cap; p++) {
+    for (const char *p = n > 0 ? sep : ""; *p != '\0' && n + 1 < PATH_MAX_LEN; p++) {
         buf[n++] = *p;
     }
-    for (; *s != '\0' && n + 1 < cap; s++) {
+    for (; *s != '\0' && n + 1 < PATH_MAX_LEN; s++) {
         buf[n++] = *s;
     }
     buf[n] = '\0';
     *len = n;
 }
 
-/* The message path, with control characters of input names replaced. */
-static const char *shown(struct walk *w)
+/* Render the path of @p f into @p buf (PATH_MAX_LEN bytes); indices only if @p indices. */
+static void render_path(char *buf, size_t *len, const struct frame *f, bool indices)
 {
-    for (size_t i = 0; i < w->plen; i++) {
-        if ((unsigned char)w->path[i] < 0x20 || w->path[i] == 0x7f) {
-            w->path[i] = '?';
+    if (f == NULL) {
+        *len = 0;
+        buf[0] = '\0';
+        return;
+    }
+    render_path(buf, len, f->up, indices);
+    if (f->name != NULL) {
+        path_add(buf, len, ".", f->name);
+        return;
+    }
+    if (!indices) {
+        return;
+    }
+    char idx[32]; /* "[index]" */
+    size_t n = sizeof(idx);
+    size_t index = f->index;
+    idx[--n] = '\0';
+    idx[--n] = ']';
+    do {
+        idx[--n] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index > 0 && n > 1);
+    idx[--n] = '[';
+    path_add(buf, len, "", idx + n);
+}
+
+/* The message path of @p f in @p buf, with control characters of input names replaced. */
+static const char *shown(char buf[PATH_MAX_LEN], const struct frame *f)
+{
+    size_t len = 0;
+    render_path(buf, &len, f, true);
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+            buf[i] = '?';
         }
     }
-    return w->path;
+    return buf;
 }
 
 static const char *expected_name(enum ecsrev_canon__type t)
@@ -339,43 +419,52 @@ static const char *got_name(const cJSON *item)
 
 static bool type_matches(enum ecsrev_canon__type t, const cJSON *item)
 {
+    int type = item->type & 0xff; /* the cJSON_Is* tests without a call each */
     switch (t) {
     case ECSREV_CANON__STRING:
-        return cJSON_IsString(item);
+        return type == cJSON_String;
     case ECSREV_CANON__NUMBER:
-        return cJSON_IsNumber(item);
+        return type == cJSON_Number;
     case ECSREV_CANON__BOOLEAN:
-        return cJSON_IsBool(item);
+        return type == cJSON_True || type == cJSON_False;
     case ECSREV_CANON__TIMESTAMP:
-        return cJSON_IsNumber(item) || cJSON_IsString(item);
+        return type == cJSON_Number || type == cJSON_String;
     case ECSREV_CANON__OBJECT:
     case ECSREV_CANON__MAP:
-        return cJSON_IsObject(item);
+        return type == cJSON_Object;
     case ECSREV_CANON__ARRAY:
-        return cJSON_IsArray(item);
+        return type == cJSON_Array;
     default:
         return false;
     }
 }
 
-/* Replace a timestamp value by its stored-form string. */
-static int convert_timestamp(cJSON *parent, cJSON *item, struct walk *w, struct ecsrev_error *err)
+/* Milliseconds of a timestamp given as a number: as its shortest text would give. */
+static int number_ms(int64_t *out, double seconds, struct ecsrev_error *err)
 {
-    int rc;
-    int64_t ms = 0;
-    if (cJSON_IsNumber(item)) {
-        /* go through the shortest text so numbers and text round alike */
-        struct ecsrev_buf text = ECSREV_BUF_INIT;
-        rc = ecsrev_canon_number(&text, item->valuedouble, err);
-        if (rc == 0) {
-            rc = ecsrev_time_parse(&ms, text.ptr, err);
-        }
-        ecsrev_buf_dispose(&text);
-    } else {
-        rc = ecsrev_time_parse(&ms, item->valuestring, err);
+    if (ecsrev_canon__seconds_to_ms(out, seconds)) {
+        return 0;
     }
+    /* go through the shortest text so numbers and text round alike */
+    struct ecsrev_buf text = ECSREV_BUF_INIT;
+    int rc = ecsrev_canon_number(&text, seconds, err);
+    if (rc == 0) {
+        rc = ecsrev_time_parse(out, text.ptr, err);
+    }
+    ecsrev_buf_dispose(&text);
+    return rc;
+}
+
+/* Replace a timestamp value by its stored-form string. */
+static int convert_timestamp(cJSON *parent, cJSON *item, const struct frame *at,
+                             struct ecsrev_error *err)
+{
+    int64_t ms = 0;
+    int rc = cJSON_IsNumber(item) ? number_ms(&ms, item->valuedouble, err)
+                                  : ecsrev_time_parse(&ms, item->valuestring, err);
+    char path[PATH_MAX_LEN];
     if (rc < 0) {
-        ecsrev_error_prefix(err, "%s", shown(w));
+        ecsrev_error_prefix(err, "%s", shown(path, at));
         return rc;
     }
     char stored[32];
@@ -390,48 +479,92 @@ static int convert_timestamp(cJSON *parent, cJSON *item, struct walk *w, struct 
                   : cJSON_ReplaceItemViaPointer(parent, item, repl);
     if (!ok) {
         cJSON_Delete(repl);
-        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: cannot replace timestamp", shown(w));
+        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: cannot replace timestamp",
+                                shown(path, at));
     }
     return 0;
 }
 
 static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__shape *shape,
-                      struct walk *w, struct ecsrev_error *err);
+                      const struct frame *at, struct ecsrev_error *err);
 
-/* Descend into one child: extend both paths, walk, restore them. */
+/* Descend into one child: member @p name, or array item @p index if name is NULL. */
 static int walk_child(cJSON *parent, cJSON *child, const struct ecsrev_canon__shape *shape,
-                      const char *name, size_t index, struct walk *w, struct ecsrev_error *err)
+                      const char *name, size_t index, const struct frame *at,
+                      struct ecsrev_error *err)
 {
-    size_t plen = w->plen;
-    size_t rlen = w->rlen;
-    if (name != NULL) {
-        path_add(w->path, &w->plen, sizeof(w->path), ".", name);
-        path_add(w->rule, &w->rlen, sizeof(w->rule), ".", name);
-    } else {
-        char idx[32]; /* "[index]", without printf: this runs for every array item */
-        size_t n = sizeof(idx);
-        idx[--n] = '\0';
-        idx[--n] = ']';
-        do {
-            idx[--n] = (char)('0' + index % 10);
-            index /= 10;
-        } while (index > 0 && n > 1);
-        idx[--n] = '[';
-        path_add(w->path, &w->plen, sizeof(w->path), "", idx + n);
+    struct frame f = {at, name, index};
+    return walk_value(parent, child, shape, &f, err);
+}
+
+/* The nearest frame from @p f up that is a member (array items have no name). */
+static const struct frame *named(const struct frame *f)
+{
+    while (f != NULL && f->name == NULL) {
+        f = f->up;
     }
-    int rc = walk_value(parent, child, shape, w, err);
-    w->path[plen] = '\0';
-    w->plen = plen;
-    w->rule[rlen] = '\0';
-    w->rlen = rlen;
-    return rc;
+    return f;
+}
+
+/*
+ * Whether @p path[0..len) is the rule path of the frames from @p f up: their
+ * member names joined by '.', array items left out (the rendered rule path,
+ * compared from its end without rendering it). @p f is a member frame whose
+ * name is @p path's tail of length @p tail.
+ */
+static bool rule_path_is(const char *path, size_t len, const struct frame *f, size_t tail)
+{
+    for (;;) {
+        if (tail > len || memcmp(path + len - tail, f->name, tail) != 0) {
+            return false;
+        }
+        len -= tail;
+        f = named(f->up);
+        if (f == NULL || len == 0) {
+            return f == NULL && len == 0;
+        }
+        if (path[len - 1] != '.') {
+            return false;
+        }
+        len--;
+        tail = strlen(f->name);
+    }
+}
+
+/* The rule of the array at @p at: ecsrev_canon_array_rule() of its rule path. */
+static struct ecsrev_array_rule rule_at(const struct frame *at)
+{
+    const struct frame *leaf = named(at);
+    size_t n = leaf != NULL ? strlen(leaf->name) : 0;
+    for (size_t i = 0; leaf != NULL && i < sizeof(s_rules) / sizeof(s_rules[0]); i++) {
+        const struct rule_entry *r = &s_rules[i];
+        /* most rules end in another name: where it would start tells */
+        size_t start = r->len - n;
+        if (n > 0 && r->len >= n && (start == 0 || r->path[start - 1] == '.') &&
+            r->path[start] == leaf->name[0] && rule_path_is(r->path, r->len, leaf, n)) {
+            return r->rule;
+        }
+    }
+    struct ecsrev_array_rule list = {ECSREV_ARRAY_LIST, NULL, NULL};
+    return list;
+}
+
+/* Order an array whose items were walked, if its rule says so. */
+static int order_array(cJSON *array, const struct frame *at, struct ecsrev_error *err)
+{
+    if (array->child == NULL || array->child->next == NULL) {
+        return 0; /* nothing to order */
+    }
+    struct ecsrev_array_rule rule = rule_at(at);
+    return rule.kind != ECSREV_ARRAY_LIST ? sort_array(array, &rule, err) : 0;
 }
 
 static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__shape *shape,
-                      struct walk *w, struct ecsrev_error *err)
+                      const struct frame *at, struct ecsrev_error *err)
 {
     if (!type_matches(shape->type, item)) {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: expected %s, got %s", shown(w),
+        char path[PATH_MAX_LEN];
+        return ecsrev_error_set(err, ECSREV_EINVAL, "%s: expected %s, got %s", shown(path, at),
                                 expected_name(shape->type), got_name(item));
     }
     int rc = 0;
@@ -439,34 +572,32 @@ static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__sha
     cJSON *next = NULL;
     switch (shape->type) {
     case ECSREV_CANON__TIMESTAMP:
-        return convert_timestamp(parent, item, w, err);
+        return convert_timestamp(parent, item, at, err);
     case ECSREV_CANON__OBJECT:
         for (cJSON *c = item->child; rc == 0 && c != NULL; c = next) {
             next = c->next; /* c may be replaced (timestamps) */
             const struct ecsrev_canon__shape *ms = ecsrev_canon__member_shape(shape, c->string);
-            if (ms != NULL) { /* unknown members are kept as they are */
-                rc = walk_child(item, c, ms, c->string, 0, w, err);
+            if (ms == NULL) {
+                continue; /* unknown members are kept as they are */
             }
+            if (ms->type == ECSREV_CANON__STRING && type_matches(ms->type, c)) {
+                continue; /* the most common case, and nothing to do */
+            }
+            rc = walk_child(item, c, ms, c->string, 0, at, err);
         }
         return rc;
     case ECSREV_CANON__MAP:
         for (cJSON *c = item->child; rc == 0 && c != NULL; c = next) {
             next = c->next;
-            rc = walk_child(item, c, shape->element, c->string, 0, w, err);
+            rc = walk_child(item, c, shape->element, c->string, 0, at, err);
         }
         return rc;
     case ECSREV_CANON__ARRAY:
         for (cJSON *c = item->child; rc == 0 && c != NULL; c = next, index++) {
             next = c->next;
-            rc = walk_child(item, c, shape->element, NULL, index, w, err);
+            rc = walk_child(item, c, shape->element, NULL, index, at, err);
         }
-        if (rc == 0) {
-            struct ecsrev_array_rule rule = ecsrev_canon_array_rule(w->rule);
-            if (rule.kind != ECSREV_ARRAY_LIST) {
-                rc = sort_array(item, &rule, err);
-            }
-        }
-        return rc;
+        return rc == 0 ? order_array(item, at, err) : rc;
     default:
         return 0;
     }
@@ -480,10 +611,7 @@ int ecsrev_canon__normalize_tree(cJSON *doc, unsigned flags, struct ecsrev_error
         return ecsrev_error_set(err, ECSREV_EINVAL, "expected a service revision object, got %s",
                                 got_name(doc));
     }
-    struct walk *w = ecsrev_xcalloc(1, sizeof(*w));
-    int rc = walk_value(NULL, doc, ecsrev_canon__revision_shape(), w, err);
-    free(w);
-    return rc;
+    return walk_value(NULL, doc, ecsrev_canon__revision_shape(), NULL, err);
 }
 
 /* ---- configuration document --------------------------------------------- */
@@ -660,45 +788,8 @@ static int fill_identity(struct ecsrev_revision *rev, const cJSON *doc, unsigned
 
 /* ---- public ------------------------------------------------------------- */
 
-/*
- * The canonical document and the configuration document in one pass, for a
- * revision without ecsManagedResources: the configuration document is then
- * the same top-level members minus serviceRevisionArn and createdAt, so each
- * member is serialized once and copied. @p doc's members must be sorted
- * (ecsrev_canon__sort_members).
- */
-static int write_both(struct ecsrev_buf *canon, struct ecsrev_buf *config, const cJSON *doc,
-                      struct ecsrev_error *err)
-{
-    int rc = ecsrev_buf_putc(canon, '{', err);
-    if (rc == 0) {
-        rc = ecsrev_buf_putc(config, '{', err);
-    }
-    bool config_empty = true;
-    for (const cJSON *m = doc->child; rc == 0 && m != NULL; m = m->next) {
-        if (m != doc->child && (rc = ecsrev_buf_putc(canon, ',', err)) < 0) {
-            break;
-        }
-        size_t start = canon->len;
-        if ((rc = ecsrev_canon__write_string(canon, m->string, err)) < 0 ||
-            (rc = ecsrev_buf_putc(canon, ':', err)) < 0 ||
-            (rc = ecsrev_canon__write(canon, m, err)) < 0) {
-            break;
-        }
-        if (strcmp(m->string, "serviceRevisionArn") == 0 || strcmp(m->string, "createdAt") == 0) {
-            continue;
-        }
-        if (!config_empty && (rc = ecsrev_buf_putc(config, ',', err)) < 0) {
-            break;
-        }
-        config_empty = false;
-        rc = ecsrev_buf_append(config, canon->ptr + start, canon->len - start, err);
-    }
-    if (rc == 0 && (rc = ecsrev_buf_putc(canon, '}', err)) == 0) {
-        rc = ecsrev_buf_putc(config, '}', err);
-    }
-    return rc;
-}
+/* Top-level members that the configuration document leaves out. */
+static const char *const s_identity_members[] = {"serviceRevisionArn", "createdAt", NULL};
 
 int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc, unsigned flags,
                                struct ecsrev_error *err)
@@ -709,14 +800,14 @@ int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc, unsigned
     struct ecsrev_buf canon = ECSREV_BUF_INIT;
     struct ecsrev_buf config = ECSREV_BUF_INIT;
     int rc;
-    if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) == 0) {
-        ecsrev_canon__sort_members(doc); /* once, for both canonical writes */
-    }
-    if (rc < 0 || (rc = fill_identity(out, doc, flags, err)) < 0) {
+    if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) < 0 ||
+        (rc = fill_identity(out, doc, flags, err)) < 0) {
         goto done;
     }
     if (cJSON_GetObjectItemCaseSensitive(doc, "ecsManagedResources") == NULL) {
-        rc = write_both(&canon, &config, doc, err); /* one serialization for both */
+        /* the configuration document is the canonical one without the
+           identity members: one serialization for both */
+        rc = ecsrev_canon__write_split(&canon, &config, doc, s_identity_members, err);
     } else if ((rc = ecsrev_canon__write(&canon, doc, err)) == 0) {
         rc = config_bytes(&config, doc, err);
     }

@@ -3,7 +3,10 @@
  *
  * Data: tests/data/canon/rfc8785/ (the reference implementation's vectors)
  * and tests/data/canon/numbers.txt (bits -> JSON.stringify output, generated
- * once with node by scripts/gen-canon-numbers.js).
+ * once with node by scripts/gen-canon-numbers.js). The fast paths (strings
+ * checked eight bytes at a time, member sorting, epoch seconds to
+ * milliseconds without the digit search) are checked against simple
+ * reference implementations written here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 #include <cmocka.h>
 
 #include "canon_priv.h"
+#include "json_priv.h"
 #include "testutil.h"
 
 #include <ecsrev/canon.h>
@@ -363,6 +367,435 @@ static void test_time_round_trip(void **state)
     }
 }
 
+/* ---- fast paths: strings, member order, epoch milliseconds ---------------- */
+
+/* Deterministic pseudo-random numbers (xorshift64*) for the property tests. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * UINT64_C(2685821657736338717);
+}
+
+/* JSON.stringify of valid UTF-8 text, byte by byte: the reference for the fast writer. */
+static void ref_quote(struct ecsrev_buf *out, const char *s)
+{
+    ecsrev_buf_add(out, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        char esc[8];
+        switch (*p) {
+        case '"':
+            ecsrev_buf_add(out, "\\\"", 2);
+            break;
+        case '\\':
+            ecsrev_buf_add(out, "\\\\", 2);
+            break;
+        case '\b':
+            ecsrev_buf_add(out, "\\b", 2);
+            break;
+        case '\f':
+            ecsrev_buf_add(out, "\\f", 2);
+            break;
+        case '\n':
+            ecsrev_buf_add(out, "\\n", 2);
+            break;
+        case '\r':
+            ecsrev_buf_add(out, "\\r", 2);
+            break;
+        case '\t':
+            ecsrev_buf_add(out, "\\t", 2);
+            break;
+        default:
+            if (*p < 0x20) {
+                (void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
+                ecsrev_buf_add(out, esc, 6);
+            } else {
+                ecsrev_buf_add(out, p, 1);
+            }
+            break;
+        }
+    }
+    ecsrev_buf_add(out, "\"", 1);
+}
+
+static void assert_string_written(const char *s)
+{
+    struct ecsrev_buf got = ECSREV_BUF_INIT;
+    struct ecsrev_buf want = ECSREV_BUF_INIT;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    if (ecsrev_canon__write_string(&got, s, &err) != 0) {
+        fail_msg("write_string(%s): %s", s, err.msg);
+    }
+    ref_quote(&want, s);
+    if (got.len != want.len || memcmp(got.ptr, want.ptr, want.len) != 0) {
+        fail_msg("write_string: got %s, expected %s", got.ptr, want.ptr);
+    }
+    ecsrev_buf_dispose(&got);
+    ecsrev_buf_dispose(&want);
+}
+
+/* Every escape class and UTF-8 length, at every offset around the 8-byte words. */
+static void test_string_fast_path(void **state)
+{
+    (void)state;
+    static const char *const s_specials[] = {
+        "",   "\"", "\\",   "\b",           "\f",           "\n", "\r", "\t", "\x01", "\x1f",
+        "\x7f", "/", " ", "~", "\xc3\xa9", "\xe2\x82\xac", "\xee\x80\x80", "\xef\xbf\xbf",
+        "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xe2\x80\xa8", "\xc2\x80",
+    };
+    char s[128];
+    for (size_t k = 0; k < sizeof(s_specials) / sizeof(s_specials[0]); k++) {
+        for (size_t before = 0; before <= 20; before++) {
+            for (size_t after = 0; after <= 20; after++) {
+                memset(s, 'a', before);
+                size_t n = strlen(s_specials[k]);
+                memcpy(s + before, s_specials[k], n);
+                memset(s + before + n, 'z', after);
+                s[before + n + after] = '\0';
+                assert_string_written(s);
+            }
+        }
+    }
+    /* longer than the staging array, plain and with escapes */
+    char *big = malloc(10001);
+    assert_non_null(big);
+    memset(big, 'x', 10000);
+    big[10000] = '\0';
+    assert_string_written(big);
+    big[4095] = '\n';
+    big[9999] = '"';
+    assert_string_written(big);
+    free(big);
+}
+
+/* Many strings in one document: every position of a string against the staging array. */
+static void test_string_runs_in_document(void **state)
+{
+    (void)state;
+    cJSON *array = cJSON_CreateArray();
+    struct ecsrev_buf want = ECSREV_BUF_INIT;
+    ecsrev_buf_add(&want, "[", 1);
+    uint64_t rnd = 42;
+    char s[320];
+    for (int i = 0; i < 400; i++) {
+        size_t len = (size_t)(next_random(&rnd) % 300);
+        for (size_t j = 0; j < len; j++) {
+            uint64_t r = next_random(&rnd) % 64;
+            s[j] = r == 0 ? '"' : r == 1 ? '\n' : r == 2 ? '\\' : (char)('a' + r % 26);
+        }
+        s[len] = '\0';
+        cJSON_AddItemToArray(array, cJSON_CreateString(s));
+        if (i > 0) {
+            ecsrev_buf_add(&want, ",", 1);
+        }
+        ref_quote(&want, s);
+    }
+    ecsrev_buf_add(&want, "]", 1);
+    struct ecsrev_buf got = ECSREV_BUF_INIT;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_canon__write(&got, array, &err), 0);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.ptr, want.ptr, want.len);
+    /* a buffer capped below the document's size fails at any flush */
+    struct ecsrev_buf small = ECSREV_BUF_INIT;
+    ecsrev_buf_init(&small, want.len - 1);
+    assert_int_equal(ecsrev_canon__write(&small, array, &err), ECSREV_EINVAL);
+    assert_int_equal(err.code, ECSREV_EINVAL);
+    ecsrev_buf_dispose(&small);
+    ecsrev_buf_dispose(&got);
+    ecsrev_buf_dispose(&want);
+    cJSON_Delete(array);
+}
+
+/* The writer accepts exactly the UTF-8 that ecsrev_json__check_utf8 accepts. */
+static void test_string_utf8_agrees(void **state)
+{
+    (void)state;
+    char s[16];
+    static const unsigned char s_rest[] = {0x80, 0xbf, 0x41, 0xc0, 0x00};
+    for (unsigned lead = 0x80; lead <= 0xff; lead++) {
+        for (unsigned second = 0x01; second <= 0xff; second++) {
+            for (size_t r = 0; r < sizeof(s_rest) * 3; r++) {
+                /* "ab" + lead + second + 1..3 times rest + "c" (rest 0: the end) */
+                unsigned char rest = s_rest[r / 3];
+                size_t n = 0;
+                s[n++] = 'a';
+                s[n++] = 'b';
+                s[n++] = (char)lead;
+                s[n++] = (char)second;
+                for (size_t k = 0; k <= r % 3 && rest != 0; k++) {
+                    s[n++] = (char)rest;
+                }
+                s[n++] = rest != 0 ? 'c' : '\0';
+                s[n] = '\0';
+                struct ecsrev_error e1 = ECSREV_ERROR_INIT;
+                struct ecsrev_error e2 = ECSREV_ERROR_INIT;
+                struct ecsrev_buf b = ECSREV_BUF_INIT;
+                int want = ecsrev_json__check_utf8(s, strlen(s), &e1);
+                int got = ecsrev_canon__write_string(&b, s, &e2);
+                if (want != got || strcmp(e1.msg, e2.msg) != 0) {
+                    fail_msg("%02x %02x %02x x%zu: check_utf8 %d '%s', write_string %d '%s'",
+                             lead, second, rest, r % 3 + 1, want, e1.msg, got, e2.msg);
+                }
+                if (got == 0) {
+                    ecsrev_buf_clear(&b);
+                    assert_string_written(s);
+                }
+                ecsrev_buf_dispose(&b);
+            }
+        }
+    }
+}
+
+/* UTF-16 code units of valid UTF-8 @p s; returns how many. */
+static size_t utf16_units(uint16_t *out, size_t cap, const char *s)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0' && n + 2 <= cap) {
+        uint32_t cp = *p;
+        size_t len = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
+        cp = len == 1 ? cp : len == 2 ? cp & 0x1f : len == 3 ? cp & 0x0f : cp & 0x07;
+        for (size_t i = 1; i < len; i++) {
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        p += len;
+        if (cp >= 0x10000) {
+            out[n++] = (uint16_t)(0xd800 + ((cp - 0x10000) >> 10));
+            out[n++] = (uint16_t)(0xdc00 + ((cp - 0x10000) & 0x3ff));
+        } else {
+            out[n++] = (uint16_t)cp;
+        }
+    }
+    return n;
+}
+
+static int ref_strcmp16(const char *a, const char *b)
+{
+    uint16_t ua[256];
+    uint16_t ub[256];
+    size_t na = utf16_units(ua, 256, a);
+    size_t nb = utf16_units(ub, 256, b);
+    for (size_t i = 0; i < na && i < nb; i++) {
+        if (ua[i] != ub[i]) {
+            return ua[i] < ub[i] ? -1 : 1;
+        }
+    }
+    return (na > nb) - (na < nb);
+}
+
+static int sign(int v)
+{
+    return (v > 0) - (v < 0);
+}
+
+/* Differences after common prefixes of every length (the 8-byte word loop). */
+static void test_strcmp16_prefixes(void **state)
+{
+    (void)state;
+    static const char *const s_tails[] = {
+        "", "a", "b", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xee\x80\x80", "\xef\xbf\xbf",
+        "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x81", "\xf4\x8f\xbf\xbf", "ab", "a\xee\x80\x80",
+    };
+    const size_t n_tails = sizeof(s_tails) / sizeof(s_tails[0]);
+    static const char s_prefix[] = "arn:aws:elasticloadbalancing:us-east-1:123456789012:tg/";
+    char a[128];
+    char b[128];
+    for (size_t len = 0; len < sizeof(s_prefix); len++) {
+        for (size_t i = 0; i < n_tails; i++) {
+            for (size_t j = 0; j < n_tails; j++) {
+                (void)snprintf(a, sizeof(a), "%.*s%s", (int)len, s_prefix, s_tails[i]);
+                (void)snprintf(b, sizeof(b), "%.*s%s", (int)len, s_prefix, s_tails[j]);
+                int want = ref_strcmp16(a, b);
+                int got = sign(ecsrev_canon__strcmp16(a, b));
+                if (want != got) {
+                    fail_msg("strcmp16('%s', '%s') = %d, expected %d", a, b, got, want);
+                }
+            }
+        }
+    }
+}
+
+static int ref_compare_names(const void *x, const void *y)
+{
+    return ref_strcmp16(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Objects in random member order, wider than the members kept on the stack. */
+static void test_member_order_shuffled(void **state)
+{
+    (void)state;
+    static const char *const s_parts[] = {"a", "b", "Z", "\xc3\xa9", "\xee\x80\x80",
+                                          "\xf0\x9f\x98\x80", "serviceConnectConfiguration"};
+    const size_t n_parts = sizeof(s_parts) / sizeof(s_parts[0]);
+    uint64_t rnd = 7;
+    for (size_t n = 1; n <= 80; n += 3) {
+        char names[80][96];
+        const char *sorted[80];
+        for (size_t i = 0; i < n; i++) {
+            /* distinct names with shared prefixes: "<part><part>..#i" */
+            size_t len = 0;
+            for (int k = 0; k < 3; k++) {
+                const char *part = s_parts[next_random(&rnd) % n_parts];
+                len += (size_t)snprintf(names[i] + len, sizeof(names[i]) - len, "%s", part);
+            }
+            (void)snprintf(names[i] + len, sizeof(names[i]) - len, "#%zu", i);
+            sorted[i] = names[i];
+        }
+        qsort((void *)sorted, n, sizeof(sorted[0]), ref_compare_names);
+        cJSON *obj = cJSON_CreateObject();
+        struct ecsrev_buf want = ECSREV_BUF_INIT;
+        ecsrev_buf_add(&want, "{", 1);
+        for (size_t i = 0; i < n; i++) {
+            cJSON_AddItemToObject(obj, names[i], cJSON_CreateNumber((double)i));
+        }
+        for (size_t i = 0; i < n; i++) {
+            char num[32];
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, sorted[i]);
+            ecsrev_buf_add(&want, i > 0 ? "," : "", i > 0 ? 1 : 0);
+            ref_quote(&want, sorted[i]);
+            int len = snprintf(num, sizeof(num), ":%d", (int)v->valuedouble);
+            ecsrev_buf_add(&want, num, (size_t)len);
+        }
+        ecsrev_buf_add(&want, "}", 1);
+        struct ecsrev_buf got = ECSREV_BUF_INIT;
+        struct ecsrev_error err = ECSREV_ERROR_INIT;
+        assert_int_equal(ecsrev_canon__write(&got, obj, &err), 0);
+        assert_string_equal(got.ptr, want.ptr);
+        /* sorting the tree in place gives the same order, and a sound list */
+        ecsrev_canon__sort_members(obj);
+        size_t i = 0;
+        const cJSON *last = NULL;
+        for (const cJSON *c = obj->child; c != NULL; c = c->next, i++) {
+            assert_string_equal(c->string, sorted[i]);
+            assert_true(c == obj->child || c->prev == last);
+            last = c;
+        }
+        assert_int_equal(i, n);
+        assert_ptr_equal(obj->child->prev, last);
+        ecsrev_buf_clear(&got);
+        assert_int_equal(ecsrev_canon__write(&got, obj, &err), 0);
+        assert_string_equal(got.ptr, want.ptr);
+        ecsrev_buf_dispose(&got);
+        ecsrev_buf_dispose(&want);
+        cJSON_Delete(obj);
+    }
+}
+
+/* The text path that ecsrev_canon__seconds_to_ms must agree with. */
+static int64_t ms_by_text(double v, int *rc)
+{
+    struct ecsrev_buf text = ECSREV_BUF_INIT;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    int64_t ms = 0;
+    *rc = ecsrev_canon_number(&text, v, &err);
+    if (*rc == 0) {
+        *rc = ecsrev_time_parse(&ms, text.ptr, &err);
+    }
+    ecsrev_buf_dispose(&text);
+    return ms;
+}
+
+/* Check one value; returns whether the shortcut took it. */
+static bool check_seconds(double v)
+{
+    int64_t fast = 0;
+    if (!ecsrev_canon__seconds_to_ms(&fast, v)) {
+        return false;
+    }
+    int rc = 0;
+    int64_t slow = ms_by_text(v, &rc);
+    if (rc != 0 || fast != slow) {
+        fail_msg("%.17g s: shortcut %lld ms, text %lld ms (rc %d)", v, (long long)fast,
+                 (long long)slow, rc);
+    }
+    return true;
+}
+
+static void test_seconds_to_ms(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    /* the usual createdAt takes the shortcut */
+    assert_true(ecsrev_canon__seconds_to_ms(&ms, 1704080639.162));
+    assert_true(ms == INT64_C(1704080639162));
+    assert_true(ecsrev_canon__seconds_to_ms(&ms, -1.5));
+    assert_true(ms == -1500);
+    assert_true(ecsrev_canon__seconds_to_ms(&ms, 1704080639.999));
+    assert_true(ms == INT64_C(1704080639999));
+    assert_true(ecsrev_canon__seconds_to_ms(&ms, 253402300799.999)); /* 9999-12-31 */
+    assert_true(ms == INT64_C(253402300799999));
+    assert_true(ecsrev_canon__seconds_to_ms(&ms, -62167219200.0)); /* 0000-01-01 */
+    assert_true(ms == INT64_C(-62167219200000));
+    /* what it leaves to the text path */
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, 253402300800.0)); /* out of range */
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, -62167219200.001));
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, 0.0));
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, 1e-7));
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, 1e300));
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, NAN));
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, INFINITY));
+    assert_false(ecsrev_canon__seconds_to_ms(&ms, 0.0015)); /* half a millisecond */
+    /* every millisecond value (and its neighbouring doubles) the shortcut takes agrees
+       with the shortest text, and it takes all of them from 2^-10 s on */
+    uint64_t rnd = 1;
+    for (int i = 0; i < 200000; i++) {
+        int64_t m;
+        switch (i % 4) {
+        case 0:
+            m = i / 4; /* small: 0 .. 50 s */
+            break;
+        case 1:
+            m = INT64_C(1700000000000) + (int64_t)(next_random(&rnd) % INT64_C(100000000000));
+            break;
+        case 2:
+            m = (int64_t)(next_random(&rnd) % INT64_C(253402300799999));
+            break;
+        default:
+            m = -(int64_t)(next_random(&rnd) % INT64_C(62167219200000));
+            break;
+        }
+        double v = (double)m / 1000.0;
+        bool taken = check_seconds(v);
+        if (!taken && fabs(v) >= 0x1p-10) {
+            fail_msg("%.17g s (%lld ms) not taken by the shortcut", v, (long long)m);
+        }
+        (void)check_seconds(nextafter(v, INFINITY));
+        (void)check_seconds(nextafter(v, -INFINITY));
+        (void)check_seconds(((double)m + 0.5) / 1000.0); /* half-way: text path */
+        (void)check_seconds(((double)m + 0.4999) / 1000.0);
+        (void)check_seconds(((double)m + 0.5001) / 1000.0);
+    }
+    /* any double in range: random bit patterns */
+    for (int i = 0; i < 200000; i++) {
+        uint64_t bits = next_random(&rnd);
+        double v;
+        memcpy(&v, &bits, sizeof(v));
+        (void)check_seconds(v);
+        (void)check_seconds(ldexp(v, -(int)(bits % 60)));
+    }
+}
+
+static void test_time_format_edges(void **state)
+{
+    (void)state;
+    char out[32];
+    ecsrev_time_format(out, INT64_C(253402300799999));
+    assert_string_equal(out, "9999-12-31T23:59:59.999Z");
+    ecsrev_time_format(out, INT64_C(-62167219200000));
+    assert_string_equal(out, "0000-01-01T00:00:00.000Z");
+    ecsrev_time_format(out, INT64_C(1704080639162));
+    assert_string_equal(out, "2024-01-01T03:43:59.162Z");
+    /* outside 0000..9999 (not stored, but formatted as before) */
+    ecsrev_time_format(out, INT64_C(253402300800000));
+    assert_string_equal(out, "10000-01-01T00:00:00.000Z");
+    ecsrev_time_format(out, INT64_C(-62167219200001));
+    assert_string_equal(out, "-001-12-31T23:59:59.999Z");
+}
+
 int main(void)
 {
     ecsrev_json_init();
@@ -375,6 +808,13 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_time_round_trip),
+        cmocka_unit_test(test_string_fast_path),
+        cmocka_unit_test(test_string_runs_in_document),
+        cmocka_unit_test(test_string_utf8_agrees),
+        cmocka_unit_test(test_strcmp16_prefixes),
+        cmocka_unit_test(test_member_order_shuffled),
+        cmocka_unit_test(test_seconds_to_ms),
+        cmocka_unit_test(test_time_format_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

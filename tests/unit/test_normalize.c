@@ -671,6 +671,113 @@ static void test_timestamp_forms(void **state)
     free(first);
 }
 
+/* Arrays whose name ends a rule path but whose path differs keep their own rule. */
+static void test_rule_lookalikes(void **state)
+{
+    (void)state;
+    /* top-level loadBalancers fall back to loadBalancerName; the resolved ones do not:
+       items without targetGroupArn order by their bytes there ("c" < "l") */
+    char *c = canon_text("{\"loadBalancers\":[{\"containerName\":\"x\",\"loadBalancerName\":\"b\"},"
+                         "{\"loadBalancerName\":\"a\"}],"
+                         "\"resolvedConfiguration\":{\"loadBalancers\":["
+                         "{\"loadBalancerName\":\"a\"},"
+                         "{\"containerName\":\"x\",\"loadBalancerName\":\"b\"}]}}");
+    assert_string_equal(c, "{\"loadBalancers\":[{\"loadBalancerName\":\"a\"},"
+                           "{\"containerName\":\"x\",\"loadBalancerName\":\"b\"}],"
+                           "\"resolvedConfiguration\":{\"loadBalancers\":["
+                           "{\"containerName\":\"x\",\"loadBalancerName\":\"b\"},"
+                           "{\"loadBalancerName\":\"a\"}]}}");
+    free(c);
+    /* a set nested under a keyed array (tags under tagSpecifications) and a list
+       whose name is also a rule's last name elsewhere (services' clientAliases) */
+    c = canon_text("{\"volumeConfigurations\":[{\"name\":\"v\",\"managedEBSVolume\":"
+                   "{\"tagSpecifications\":[{\"resourceType\":\"volume\",\"tags\":"
+                   "[{\"key\":\"b\"},{\"key\":\"a\"}]}]}}],"
+                   "\"serviceConnectConfiguration\":{\"services\":[{\"portName\":\"b\"},"
+                   "{\"portName\":\"a\",\"clientAliases\":[{\"port\":9},{\"port\":8}]}]}}");
+    assert_string_equal(c, "{\"serviceConnectConfiguration\":{\"services\":["
+                           "{\"clientAliases\":[{\"port\":8},{\"port\":9}],\"portName\":\"a\"},"
+                           "{\"portName\":\"b\"}]},"
+                           "\"volumeConfigurations\":[{\"managedEBSVolume\":"
+                           "{\"tagSpecifications\":[{\"resourceType\":\"volume\",\"tags\":"
+                           "[{\"key\":\"a\"},{\"key\":\"b\"}]}]},\"name\":\"v\"}]}");
+    free(c);
+    /* unknown members are not walked, even when named like a rule */
+    c = canon_text("{\"subnets\":[\"b\",\"a\"],\"x\":{\"loadBalancers\":[{\"targetGroupArn\":\"b\"},"
+                   "{\"targetGroupArn\":\"a\"}]}}");
+    assert_string_equal(c, "{\"subnets\":[\"b\",\"a\"],\"x\":{\"loadBalancers\":["
+                           "{\"targetGroupArn\":\"b\"},{\"targetGroupArn\":\"a\"}]}}");
+    free(c);
+}
+
+/* Number timestamps at the edges: as the same value written as text. */
+static void test_timestamp_numbers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *number;
+        const char *stored;
+    } s_numbers[] = {
+        {"1704080639.162", "2024-01-01T03:43:59.162Z"},
+        {"1704080639.9995", "2024-01-01T03:44:00.000Z"}, /* shortest text rounds up */
+        {"1704080639.9994", "2024-01-01T03:43:59.999Z"},
+        {"1704080639.999", "2024-01-01T03:43:59.999Z"},
+        {"-1.5", "1969-12-31T23:59:58.500Z"},
+        {"-0.001", "1969-12-31T23:59:59.999Z"},
+        {"-0.0005", "1969-12-31T23:59:59.999Z"}, /* half away from zero */
+        {"0.0005", "1970-01-01T00:00:00.001Z"},
+        {"0.0015", "1970-01-01T00:00:00.002Z"},
+        {"0", "1970-01-01T00:00:00.000Z"},
+        {"-0", "1970-01-01T00:00:00.000Z"},
+        {"1e-7", "1970-01-01T00:00:00.000Z"},
+        {"951782400", "2000-02-29T00:00:00.000Z"},
+        {"951868799.999", "2000-02-29T23:59:59.999Z"},
+        {"253402300799.999", "9999-12-31T23:59:59.999Z"},
+        {"-62167219200", "0000-01-01T00:00:00.000Z"},
+        {"1.704080639162E9", "2024-01-01T03:43:59.162Z"},
+    };
+    for (size_t i = 0; i < sizeof(s_numbers) / sizeof(s_numbers[0]); i++) {
+        char doc[128];
+        char want[128];
+        (void)snprintf(doc, sizeof(doc), "{\"createdAt\":%s}", s_numbers[i].number);
+        (void)snprintf(want, sizeof(want), "{\"createdAt\":\"%s\"}", s_numbers[i].stored);
+        char *c = canon_text(doc);
+        if (strcmp(c, want) != 0) {
+            fail_msg("%s: got %s, expected %s", s_numbers[i].number, c, want);
+        }
+        free(c);
+    }
+    assert_rejects("{\"createdAt\":253402300800}", 0, "createdAt: bad timestamp '253402300800'");
+    assert_rejects("{\"createdAt\":-62167219200.001}", 0, "out of range");
+}
+
+/* Arrays longer than the items sorted on the stack, with ties broken by bytes. */
+static void test_long_arrays(void **state)
+{
+    (void)state;
+    struct ecsrev_buf in = ECSREV_BUF_INIT;
+    struct ecsrev_buf want = ECSREV_BUF_INIT;
+    ecsrev_buf_add(&in, "{\"containerImages\":[", 20);
+    ecsrev_buf_add(&want, "{\"containerImages\":[", 20);
+    char item[96];
+    for (int i = 0; i < 100; i++) {
+        int k = (i * 37) % 100; /* a permutation of 0..99 */
+        int len = snprintf(item, sizeof(item), "%s{\"containerName\":\"c%03d\",\"image\":\"i%d\"}",
+                           i > 0 ? "," : "", k / 2, k % 2);
+        ecsrev_buf_add(&in, item, (size_t)len);
+        len = snprintf(item, sizeof(item), "%s{\"containerName\":\"c%03d\",\"image\":\"i%d\"}",
+                       i > 0 ? "," : "", i / 2, i % 2);
+        ecsrev_buf_add(&want, item, (size_t)len);
+    }
+    ecsrev_buf_add(&in, "]}", 2);
+    ecsrev_buf_add(&want, "]}", 2);
+    char *c = canon_text(in.ptr);
+    assert_string_equal(c, want.ptr);
+    free(c);
+    ecsrev_buf_dispose(&in);
+    ecsrev_buf_dispose(&want);
+}
+
 int main(void)
 {
     ecsrev_json_init();
@@ -686,6 +793,9 @@ int main(void)
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_config_hash),
         cmocka_unit_test(test_timestamp_forms),
+        cmocka_unit_test(test_rule_lookalikes),
+        cmocka_unit_test(test_timestamp_numbers),
+        cmocka_unit_test(test_long_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
