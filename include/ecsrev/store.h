@@ -82,10 +82,12 @@ void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void 
  * the meta page that makes it the newest state; the next commit's flush
  * writes that one out. Integrity is kept (LMDB's MDB_NOMETASYNC): a system
  * crash may undo the last put of the series, never leave a damaged store.
- * Turn it off before the last put of the series, whose commit is then fully
- * durable with everything before it.
+ * Turning it off flushes what is not on disk yet (mdb_env_sync), so the
+ * whole series is durable once it returns.
+ * @return 0, or -1 if the flush failed (the store is intact; the series may
+ *         not survive a system crash)
  */
-void ecsrev_store_batch(struct ecsrev_store *s, bool on);
+ECSREV_MUST_CHECK int ecsrev_store_batch(struct ecsrev_store *s, bool on);
 
 /** What ecsrev_store_put() did. */
 struct ecsrev_store_put_result {
@@ -105,6 +107,38 @@ ECSREV_MUST_CHECK int ecsrev_store_put(struct ecsrev_store *s, const struct ecsr
                                        size_t n, const char *command, int64_t time_ms,
                                        struct ecsrev_store_put_result *out,
                                        struct ecsrev_error *err);
+
+/**
+ * Where ecsrev_store_put_from() takes its revisions, one at a time, so that
+ * a large put never holds them all in memory.
+ */
+struct ecsrev_store_source {
+    /**
+     * Set *out to the next revision (it must stay valid until the next call)
+     * and return 1; return 0 after the last one, or an error code (err set).
+     */
+    int (*next)(void *payload, const struct ecsrev_revision **out, struct ecsrev_error *err);
+    /**
+     * Start again from the first revision: called before each attempt (a put
+     * is repeated after the map has grown). May be NULL for a source that
+     * cannot rewind: then a full map is an error instead of a retry.
+     */
+    int (*rewind)(void *payload, struct ecsrev_error *err);
+    void *payload; /**< given to both */
+};
+
+/**
+ * ecsrev_store_put() with the revisions taken from @p src: one write
+ * transaction and at most one chain event for all of them. A revision the
+ * source gives that lacks its ARN, service or createdAt, or an error of the
+ * source, aborts the put: nothing of it is stored.
+ * @return 0, the source's error, or ECSREV_ESTORE
+ */
+ECSREV_MUST_CHECK int ecsrev_store_put_from(struct ecsrev_store *s,
+                                            const struct ecsrev_store_source *src,
+                                            const char *command, int64_t time_ms,
+                                            struct ecsrev_store_put_result *res,
+                                            struct ecsrev_error *err);
 
 /**
  * Whether a revision ARN is stored.

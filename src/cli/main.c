@@ -9,6 +9,9 @@
 #include <curl/curl.h>
 
 #include <locale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +106,13 @@ static bool needs_network(int argc, char **argv)
 int main(int argc, char **argv)
 {
     (void)setlocale(LC_ALL, "C");
+#ifdef __GLIBC__
+    /* Keep freed heap pages instead of giving them back after every
+     * transaction: an import frees and reallocates LMDB's dirty pages all the
+     * time, and each page given back is a page fault when taken again. Peak
+     * memory is unchanged. */
+    (void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
     ecsrev_json_init();
     /* Once, in main, before any thread; skipped for the local commands, whose
      * start-up time (show, diff) matters more. */

@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,18 +609,23 @@ static int read_head(struct ecsrev_store *s, MDB_txn *txn, uint8_t head[ECSREV_S
 }
 
 /* The event body: canonical JSON (members in RFC 8785 order). */
-static char *event_body(const struct ecsrev_revision *revs, const size_t *added, size_t n_added,
-                        const char *command, int64_t time_ms, uint64_t seq)
+/* A revision added by a put, for its chain event. */
+struct added {
+    char *arn;
+    uint8_t hash[ECSREV_HASH_LEN];
+};
+
+static char *event_body(const struct added *added, size_t n_added, const char *command,
+                        int64_t time_ms, uint64_t seq)
 {
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "command", command);
     cJSON *list = cJSON_AddArrayToObject(doc, "revisions");
     for (size_t i = 0; i < n_added; i++) {
-        const struct ecsrev_revision *rev = &revs[added[i]];
         char hex[ECSREV_HASH_HEX_LEN];
-        ecsrev_hash_hex(hex, rev->content_hash);
+        ecsrev_hash_hex(hex, added[i].hash);
         cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "arn", rev->arn);
+        cJSON_AddStringToObject(item, "arn", added[i].arn);
         cJSON_AddStringToObject(item, "contentHash", hex);
         cJSON_AddItemToArray(list, item);
     }
@@ -632,8 +638,8 @@ static char *event_body(const struct ecsrev_revision *revs, const size_t *added,
     return printed;
 }
 
-static int append_event(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *revs,
-                        const size_t *added, size_t n_added, const char *command, int64_t time_ms,
+static int append_event(struct ecsrev_store *s, MDB_txn *txn, const struct added *added,
+                        size_t n_added, const char *command, int64_t time_ms,
                         struct ecsrev_buf *tmp)
 {
     uint8_t prev[ECSREV_SHA256_LEN];
@@ -643,7 +649,7 @@ static int append_event(struct ecsrev_store *s, MDB_txn *txn, const struct ecsre
         return rc;
     }
     seq++;
-    char *body = event_body(revs, added, n_added, command, time_ms, seq);
+    char *body = event_body(added, n_added, command, time_ms, seq);
     size_t body_len = strlen(body);
     uint8_t head[ECSREV_SHA256_LEN];
     struct ecsrev_sha256_ctx *ctx = ecsrev_sha256_new();
@@ -728,12 +734,24 @@ static void release_map(struct ecsrev_store *s)
 }
 
 /* Revisions stored between two release_map calls: bounds the pages one put maps. */
-#define RELEASE_EVERY 16
+#define RELEASE_EVERY 8
 
-/* One attempt at the whole put; returns an LMDB rc (MDB_MAP_FULL: the caller grows the map). */
-static int put_attempt(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
-                       const char *command, int64_t time_ms, struct ecsrev_store_put_result *res)
+/* LMDB's codes are errno values and MDB_* (near -30800): this one is ours. */
+#define SOURCE_FAILED INT_MIN
+
+/*
+ * One attempt at the whole put; returns an LMDB rc (MDB_MAP_FULL: the caller
+ * grows the map and tries again), or SOURCE_FAILED when the source reported
+ * an error or gave an invalid revision (@p err set).
+ */
+static int put_attempt(struct ecsrev_store *s, const struct ecsrev_store_source *src,
+                       const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
+                       struct ecsrev_error *err)
 {
+    memset(res, 0, sizeof(*res));
+    if (src->rewind != NULL && src->rewind(src->payload, err) < 0) {
+        return SOURCE_FAILED;
+    }
     MDB_txn *txn = NULL;
     int lrc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (lrc == MDB_MAP_RESIZED) {
@@ -746,25 +764,39 @@ static int put_attempt(struct ecsrev_store *s, const struct ecsrev_revision *rev
         return lrc;
     }
     struct ecsrev_buf tmp = ECSREV_BUF_INIT;
-    size_t *added = ecsrev_xcalloc(n, sizeof(*added));
+    struct added *added = NULL;
     size_t n_added = 0;
-    memset(res, 0, sizeof(*res));
-    for (size_t i = 0; i < n && lrc == 0; i++) {
+    size_t cap = 0;
+    for (size_t i = 0; lrc == 0; i++) {
+        const struct ecsrev_revision *rev = NULL;
+        int more = src->next(src->payload, &rev, err);
+        if (more <= 0 || validate_rev(rev, err) < 0) {
+            lrc = more == 0 ? 0 : SOURCE_FAILED;
+            break;
+        }
         int state = 0;
-        lrc = put_one(s, txn, &revs[i], &tmp, &state);
+        lrc = put_one(s, txn, rev, &tmp, &state);
         if (i % RELEASE_EVERY == RELEASE_EVERY - 1) {
             release_map(s);
         }
         if (lrc == 0 && state == 0) {
-            added[n_added++] = i;
+            if (n_added == cap) {
+                cap = cap == 0 ? 64 : cap * 2;
+                added = ecsrev_xrealloc(added, cap * sizeof(*added));
+            }
+            added[n_added].arn = ecsrev_xstrdup(rev->arn);
+            memcpy(added[n_added++].hash, rev->content_hash, ECSREV_HASH_LEN);
         } else if (lrc == 0) {
             *(state == 1 ? &res->existing : &res->conflicts) += 1;
         }
     }
     if (lrc == 0 && n_added > 0) {
-        lrc = append_event(s, txn, revs, added, n_added, command, time_ms, &tmp);
+        lrc = append_event(s, txn, added, n_added, command, time_ms, &tmp);
     }
     res->added = n_added;
+    for (size_t i = 0; i < n_added; i++) {
+        free(added[i].arn);
+    }
     free(added);
     ecsrev_buf_dispose(&tmp);
     if (lrc != 0) {
@@ -793,15 +825,22 @@ static int grow(struct ecsrev_store *s, struct ecsrev_error *err)
     return 0;
 }
 
-static int put_locked(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
+static int put_locked(struct ecsrev_store *s, const struct ecsrev_store_source *src,
                       const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
                       struct ecsrev_error *err);
 
-void ecsrev_store_batch(struct ecsrev_store *s, bool on)
+int ecsrev_store_batch(struct ecsrev_store *s, bool on)
 {
-    if (s != NULL && !s->readonly) {
-        (void)mdb_env_set_flags(s->env, MDB_NOMETASYNC, on ? 1 : 0);
+    if (s == NULL || s->readonly) {
+        return 0;
     }
+    unsigned flags = 0;
+    bool was_on = mdb_env_get_flags(s->env, &flags) == 0 && (flags & MDB_NOMETASYNC) != 0;
+    if (mdb_env_set_flags(s->env, MDB_NOMETASYNC, on ? 1 : 0) != 0) {
+        return -1;
+    }
+    /* the last commit's meta page, not flushed yet */
+    return !on && was_on && mdb_env_sync(s->env, 1) != 0 ? -1 : 0;
 }
 
 void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void *payload)
@@ -844,25 +883,59 @@ static int lock_writer(struct ecsrev_store *s, struct ecsrev_error *err)
     return 0;
 }
 
+/* An array as a source. */
+struct array_source {
+    const struct ecsrev_revision *revs;
+    size_t n, next;
+};
+
+static int array_next(void *payload, const struct ecsrev_revision **out, struct ecsrev_error *err)
+{
+    (void)err;
+    struct array_source *a = payload;
+    if (a->next == a->n) {
+        return 0;
+    }
+    *out = &a->revs[a->next++];
+    return 1;
+}
+
+static int array_rewind(void *payload, struct ecsrev_error *err)
+{
+    (void)err;
+    ((struct array_source *)payload)->next = 0;
+    return 0;
+}
+
 int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
                      const char *command, int64_t time_ms, struct ecsrev_store_put_result *out,
                      struct ecsrev_error *err)
 {
-    struct ecsrev_store_put_result res = {0, 0, 0};
-    if (s->readonly) {
-        return ecsrev_error_set(err, ECSREV_ESTORE, "store '%s' is open read-only", s->path);
-    }
+    /* validate all first: a bad revision never makes us wait for the lock */
     for (size_t i = 0; i < n; i++) {
         int rc = validate_rev(&revs[i], err);
         if (rc < 0) {
             return rc;
         }
     }
+    struct array_source a = {revs, n, 0};
+    struct ecsrev_store_source src = {array_next, array_rewind, &a};
+    return ecsrev_store_put_from(s, &src, command, time_ms, out, err);
+}
+
+int ecsrev_store_put_from(struct ecsrev_store *s, const struct ecsrev_store_source *src,
+                          const char *command, int64_t time_ms, struct ecsrev_store_put_result *out,
+                          struct ecsrev_error *err)
+{
+    struct ecsrev_store_put_result res = {0, 0, 0};
+    if (s->readonly) {
+        return ecsrev_error_set(err, ECSREV_ESTORE, "store '%s' is open read-only", s->path);
+    }
     int rc = lock_writer(s, err);
     if (rc < 0) {
         return rc;
     }
-    rc = put_locked(s, revs, n, command, time_ms, &res, err);
+    rc = put_locked(s, src, command, time_ms, &res, err);
     (void)flock(s->lock_fd, LOCK_UN);
     if (rc == 0 && out != NULL) {
         *out = res;
@@ -870,13 +943,21 @@ int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs,
     return rc;
 }
 
-static int put_locked(struct ecsrev_store *s, const struct ecsrev_revision *revs, size_t n,
+static int put_locked(struct ecsrev_store *s, const struct ecsrev_store_source *src,
                       const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
                       struct ecsrev_error *err)
 {
     for (;;) {
-        int lrc = put_attempt(s, revs, n, command, time_ms, res);
+        int lrc = put_attempt(s, src, command, time_ms, res, err);
+        if (lrc == SOURCE_FAILED) {
+            return err != NULL && err->code != 0 ? err->code : ECSREV_EINVAL;
+        }
         if (lrc == MDB_MAP_FULL) {
+            if (src->rewind == NULL) {
+                return ecsrev_error_set(err, ECSREV_ESTORE,
+                                        "store '%s' is full and the put cannot be repeated",
+                                        s->path);
+            }
             int rc = grow(s, err);
             if (rc < 0) {
                 return rc;

@@ -382,7 +382,7 @@ static void test_map_pages_released(void **state)
             (void)snprintf(id, sizeof(id), "%d", (k * 7919) % 100003); /* scattered keys */
             make_rev(&revs[i], k % 2 ? SVC : SVC2, k % 2 ? CLU : CLU2, id, k, body);
         }
-        ecsrev_store_batch(f->store, p < PUTS - 1);
+        assert_int_equal(ecsrev_store_batch(f->store, p < PUTS - 1), 0);
         struct ecsrev_store_put_result res;
         assert_int_equal(ecsrev_store_put(f->store, revs, PER_PUT, "test", 1, &res, &err), 0);
         assert_int_equal(res.added, PER_PUT);
@@ -390,7 +390,7 @@ static void test_map_pages_released(void **state)
             ecsrev_revision_dispose(&revs[i]);
         }
     }
-    ecsrev_store_batch(f->store, false);
+    assert_int_equal(ecsrev_store_batch(f->store, false), 0);
     long kb = mapped_kb(f->dir);
     if (kb >= 0) {
         /* without the release the whole file (~8 MB) would be resident */
@@ -407,6 +407,77 @@ static void test_map_pages_released(void **state)
     ecsrev_revision_dispose(&got);
     free(body);
     free(revs);
+}
+
+/* A source over an array that fails (or gives a bad revision) at @c fail_at. */
+struct test_source {
+    struct ecsrev_revision *revs;
+    size_t n, next, fail_at, rewinds;
+    bool bad_instead;
+};
+
+static int test_next(void *payload, const struct ecsrev_revision **out, struct ecsrev_error *err)
+{
+    struct test_source *t = payload;
+    if (t->next == t->fail_at) {
+        if (t->bad_instead) {
+            static struct ecsrev_revision bad; /* no ARN: the store refuses it */
+            *out = &bad;
+            t->next++;
+            return 1;
+        }
+        return ecsrev_error_set(err, ECSREV_EIO, "source broke at %zu", t->next);
+    }
+    if (t->next == t->n) {
+        return 0;
+    }
+    *out = &t->revs[t->next++];
+    return 1;
+}
+
+static int test_rewind(void *payload, struct ecsrev_error *err)
+{
+    (void)err;
+    struct test_source *t = payload;
+    t->next = 0;
+    t->rewinds++;
+    return 0;
+}
+
+/* ecsrev_store_put_from: all or nothing, whatever the source does. */
+static void test_put_from_source(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_revision revs[5];
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        char body[32];
+        (void)snprintf(id, sizeof(id), "%d", 500 + i);
+        (void)snprintf(body, sizeof(body), "{\"s\":%d}", i);
+        make_rev(&revs[i], SVC, CLU, id, 5000 + i, body);
+    }
+    struct ecsrev_store_put_result res;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    struct ecsrev_store_stats st;
+    struct test_source t = {revs, 5, 0, 3, 0, false};
+    struct ecsrev_store_source src = {test_next, test_rewind, &t};
+    assert_int_equal(ecsrev_store_put_from(f->store, &src, "test", 1, &res, &err), ECSREV_EIO);
+    assert_non_null(strstr(err.msg, "source broke at 3"));
+    t.bad_instead = true;
+    assert_int_equal(ecsrev_store_put_from(f->store, &src, "test", 1, &res, &err), ECSREV_EINVAL);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 0);
+    assert_int_equal(st.events, 0);
+    t.fail_at = SIZE_MAX;
+    assert_int_equal(ecsrev_store_put_from(f->store, &src, "test", 1, &res, &err), 0);
+    assert_int_equal(res.added, 5);
+    assert_int_equal(t.rewinds, 3); /* every attempt starts from the first revision */
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 5);
+    assert_int_equal(st.events, 1);
+    for (int i = 0; i < 5; i++) {
+        ecsrev_revision_dispose(&revs[i]);
+    }
 }
 
 static void test_map_grows(void **state)
@@ -568,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_pages_released, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_from_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_revision_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_snapshot, setup, teardown),
