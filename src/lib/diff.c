@@ -933,27 +933,27 @@ void ecsrev_diff_cache_free(struct ecsrev_diff_cache *c)
     }
 }
 
-/* The parsed document of @p r from the cache, parsing it into a slot other than @p keep. */
-static int cached_doc(const cJSON **out, struct ecsrev_diff_cache *c,
-                      const struct ecsrev_revision *r, int keep, int *slot, const char *which,
-                      struct ecsrev_error *err)
+/* The slot holding @p r's document, or -1. */
+static int cache_find(const struct ecsrev_diff_cache *c, const struct ecsrev_revision *r)
 {
     for (int i = 0; i < 2; i++) {
         if (c->doc[i] != NULL && memcmp(c->hash[i], r->content_hash, ECSREV_HASH_LEN) == 0) {
-            *out = c->doc[i];
-            *slot = i;
-            return 0;
+            return i;
         }
     }
-    int i = keep == 0 ? 1 : keep == 1 ? 0 : c->next;
-    ecsrev_json_arena_drop(c->arena[i], c->doc[i]);
-    c->doc[i] = NULL;
-    int rc = parse_doc(&c->doc[i], r->canon, r->canon_len, which, c->arena[i], err);
+    return -1;
+}
+
+/* Parse @p r into @p slot, replacing what it held. */
+static int cache_fill(struct ecsrev_diff_cache *c, const struct ecsrev_revision *r, int slot,
+                      const char *which, struct ecsrev_error *err)
+{
+    ecsrev_json_arena_drop(c->arena[slot], c->doc[slot]);
+    c->doc[slot] = NULL;
+    int rc = parse_doc(&c->doc[slot], r->canon, r->canon_len, which, c->arena[slot], err);
     if (rc == 0) {
-        memcpy(c->hash[i], r->content_hash, ECSREV_HASH_LEN);
-        c->next = 1 - i;
-        *out = c->doc[i];
-        *slot = i;
+        memcpy(c->hash[slot], r->content_hash, ECSREV_HASH_LEN);
+        c->next = 1 - slot;
     }
     return rc;
 }
@@ -973,15 +973,21 @@ int ecsrev_diff_revisions(struct ecsrev_changes *out, const struct ecsrev_revisi
     if (opt == NULL || opt->cache == NULL) {
         return ecsrev_diff_docs(out, a->canon, a->canon_len, b->canon, b->canon_len, opt, err);
     }
-    const cJSON *ta = NULL;
-    const cJSON *tb = NULL;
-    int slot_a = -1;
-    int slot_b = -1;
-    int rc = cached_doc(&ta, opt->cache, a, -1, &slot_a, "A", err);
-    if (rc == 0) {
-        rc = cached_doc(&tb, opt->cache, b, slot_a, &slot_b, "B", err);
+    /* Look both up before parsing either, so that a miss never evicts the
+     * other side: walking a history, each revision is parsed once. */
+    struct ecsrev_diff_cache *c = opt->cache;
+    int slot_a = cache_find(c, a);
+    int slot_b = cache_find(c, b);
+    int rc = 0;
+    if (slot_a < 0) {
+        slot_a = slot_b == 0 ? 1 : slot_b == 1 ? 0 : c->next;
+        rc = cache_fill(c, a, slot_a, "A", err);
     }
-    return rc < 0 ? rc : diff_trees(out, ta, tb, opt, err);
+    if (rc == 0 && slot_b < 0) {
+        slot_b = 1 - slot_a;
+        rc = cache_fill(c, b, slot_b, "B", err);
+    }
+    return rc < 0 ? rc : diff_trees(out, c->doc[slot_a], c->doc[slot_b], opt, err);
 }
 
 /* ---- RFC 6902 JSON Patch ---- */
