@@ -173,6 +173,36 @@ static void *arena_alloc(struct ecsrev_json_arena *a, size_t n)
     return p + TAG_SIZE;
 }
 
+/* Continuation bytes a UTF-8 sequence starting with @p c has (1-3), or 0 if none starts so. */
+static size_t utf8_tail(unsigned c)
+{
+    return c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at @p s (lead byte >= 0x80), or 0: no
+ * overlongs, surrogates or code points above U+10FFFF.
+ */
+static size_t utf8_seq(const unsigned char *s, const unsigned char *end)
+{
+    size_t n = utf8_tail(s[0]);
+    if (n == 0 || (size_t)(end - s) <= n) {
+        return 0;
+    }
+    uint32_t cp = s[0] & (n == 1 ? 0x1fu : n == 2 ? 0x0fu : 0x07u);
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    bool overlong = (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
+    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n + 1;
+}
+
 int ecsrev_json__check_utf8(const char *data, size_t len, struct ecsrev_error *err)
 {
     const unsigned char *s = (const unsigned char *)data;
@@ -192,34 +222,15 @@ int ecsrev_json__check_utf8(const char *data, size_t len, struct ecsrev_error *e
             i++;
             continue;
         }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return ecsrev_error_set(err, ECSREV_EPARSE, "invalid UTF-8 at byte %zu", i);
-        }
-        if (len - i <= n) {
+        size_t n = utf8_tail(c);
+        if (n != 0 && len - i <= n) {
             return ecsrev_error_set(err, ECSREV_EPARSE, "truncated UTF-8 at byte %zu", i);
         }
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return ecsrev_error_set(err, ECSREV_EPARSE, "invalid UTF-8 at byte %zu", i);
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        bool overlong = (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
-        if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        size_t seq = utf8_seq(s + i, s + len);
+        if (seq == 0) {
             return ecsrev_error_set(err, ECSREV_EPARSE, "invalid UTF-8 at byte %zu", i);
         }
-        i += n + 1;
+        i += seq;
     }
     return 0;
 }
@@ -445,40 +456,6 @@ static int hex4(const unsigned char *s)
         v = (v << 4) | d;
     }
     return v;
-}
-
-/* Length of the valid UTF-8 sequence at @p s (lead byte >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *s, const unsigned char *end)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 1;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 2;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 3;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - s) <= n) {
-        return 0;
-    }
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    bool overlong = (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
-    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n + 1;
 }
 
 static size_t put_utf8(unsigned char *o, uint32_t cp)
