@@ -54,6 +54,9 @@ static struct colors colors_for(bool on)
  * Append the strings given after @p err, up to a NULL: the plain-text pieces
  * of the renderings, without the cost of a printf format per piece.
  */
+/* The end of put_all's list (a typed null pointer: a bare NULL may be an int). */
+#define PUT_END ((const char *)NULL)
+
 static int put_all(struct ecsrev_buf *out, struct ecsrev_error *err, ...)
 {
     va_list ap;
@@ -243,8 +246,8 @@ static int put_image_change(struct ecsrev_buf *out, const struct ecsrev_change *
         struct ecsrev_buf o = ECSREV_BUF_INIT;
         struct ecsrev_buf n = ECSREV_BUF_INIT;
         int rc;
-        if ((rc = put_all(&o, err, "\"", ta, NULL)) == 0 &&
-            (rc = put_all(&n, err, "\"", tb, NULL)) == 0 &&
+        if ((rc = put_all(&o, err, "\"", ta, PUT_END)) == 0 &&
+            (rc = put_all(&n, err, "\"", tb, PUT_END)) == 0 &&
             (rc = put_short_value(out, o.ptr, err)) == 0 &&
             (rc = ecsrev_buf_puts(out, ARROW, err)) == 0) {
             rc = put_short_value(out, n.ptr, err);
@@ -323,7 +326,7 @@ int ecsrev_diff_summary(struct ecsrev_buf *out, const struct ecsrev_changes *cha
     size_t i = 0;
     while (i < changes->n && rc == 0) {
         enum ecsrev_diff_category cat = changes->items[i].cat;
-        rc = put_all(out, err, i > 0 ? "; " : "", changes->items[i].category, ": ", NULL);
+        rc = put_all(out, err, i > 0 ? "; " : "", changes->items[i].category, ": ", PUT_END);
         size_t shown = 0;
         size_t more = 0;
         for (; i < changes->n && changes->items[i].cat == cat && rc == 0; i++) {
@@ -503,16 +506,16 @@ static int put_changes_json(struct ecsrev_buf *out, const struct ecsrev_changes 
     for (size_t i = 0; i < changes->n && rc == 0; i++) {
         const struct ecsrev_change *ch = &changes->items[i];
         if ((rc = put_all(out, err, i > 0 ? "," : "", "{\"category\":\"", ch->category,
-                          "\",\"path\":", NULL)) < 0 ||
+                          "\",\"path\":", PUT_END)) < 0 ||
             (rc = ecsrev_canon__write_string(out, ch->path, err)) < 0 ||
-            (rc = put_all(out, err, ",\"op\":\"", op_name(ch->op), "\"", NULL)) < 0) {
+            (rc = put_all(out, err, ",\"op\":\"", op_name(ch->op), "\"", PUT_END)) < 0) {
             break;
         }
         if (ch->old_json != NULL) {
-            rc = put_all(out, err, ",\"old\":", ch->old_json, NULL);
+            rc = put_all(out, err, ",\"old\":", ch->old_json, PUT_END);
         }
         if (rc == 0 && ch->new_json != NULL) {
-            rc = put_all(out, err, ",\"new\":", ch->new_json, NULL);
+            rc = put_all(out, err, ",\"new\":", ch->new_json, PUT_END);
         }
         if (rc == 0) {
             rc = ecsrev_buf_putc(out, '}', err);
@@ -714,7 +717,7 @@ static int log_entry_json(struct ecsrev_buf *out, const struct ecsrev_diff_log_e
     }
     if (r->created_ms != ECSREV_TIME_NONE) {
         ecsrev_time_format(when, r->created_ms);
-        rc = put_all(out, err, ",\"createdAt\":\"", when, "\"", NULL);
+        rc = put_all(out, err, ",\"createdAt\":\"", when, "\"", PUT_END);
     } else {
         rc = ecsrev_buf_puts(out, ",\"createdAt\":null", err);
     }
@@ -724,8 +727,8 @@ static int log_entry_json(struct ecsrev_buf *out, const struct ecsrev_diff_log_e
         (rc = ecsrev_buf_puts(out, ",\"previous\":", err)) < 0 ||
         (rc = put_json_str_or_null(out, e->prev != NULL ? e->prev->arn : NULL, err)) < 0 ||
         (rc = put_all(out, err, ",\"initial\":", e->prev == NULL ? "true" : "false",
-                      ",\"configChanged\":", changed ? "true" : "false", ",\"summary\":", NULL)) <
-            0) {
+                      ",\"configChanged\":", changed ? "true" : "false",
+                      ",\"summary\":", PUT_END)) < 0) {
         return rc;
     }
     struct ecsrev_buf summary = ECSREV_BUF_INIT;

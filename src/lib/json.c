@@ -39,18 +39,18 @@
 #define TAG_ARENA UINT64_C(0x6172656e61637372) /* "rscanera" */
 #define TAG_SIZE ((size_t)16)                  /* keeps max_align_t alignment */
 
-static bool hooks_installed;
+static bool s_hooks_installed;
 
 struct ecsrev_json_arena;
 static void *arena_alloc(struct ecsrev_json_arena *a, size_t n);
 
 /* The arena that every cJSON allocation of this thread goes to, or NULL. */
-static _Thread_local struct ecsrev_json_arena *current_arena;
+static _Thread_local struct ecsrev_json_arena *s_current_arena;
 
 static void *hook_malloc(size_t n)
 {
-    if (current_arena != NULL) {
-        return arena_alloc(current_arena, n);
+    if (s_current_arena != NULL) {
+        return arena_alloc(s_current_arena, n);
     }
     if (n > SIZE_MAX - TAG_SIZE) {
         return NULL;
@@ -80,7 +80,7 @@ void ecsrev_json_init(void)
 {
     cJSON_Hooks hooks = {hook_malloc, hook_free};
     cJSON_InitHooks(&hooks);
-    hooks_installed = true;
+    s_hooks_installed = true;
 }
 
 struct arena_chunk {
@@ -132,19 +132,19 @@ void ecsrev_json_arena_free(struct ecsrev_json_arena *a)
 
 struct ecsrev_json_arena *ecsrev_json_arena_enter(struct ecsrev_json_arena *a)
 {
-    struct ecsrev_json_arena *prev = current_arena;
-    current_arena = hooks_installed ? a : NULL;
+    struct ecsrev_json_arena *prev = s_current_arena;
+    s_current_arena = s_hooks_installed ? a : NULL;
     return prev;
 }
 
 void ecsrev_json_arena_leave(struct ecsrev_json_arena *prev)
 {
-    current_arena = prev;
+    s_current_arena = prev;
 }
 
 void ecsrev_json_arena_drop(struct ecsrev_json_arena *a, cJSON *tree)
 {
-    if (!hooks_installed) {
+    if (!s_hooks_installed) {
         cJSON_Delete(tree); /* nothing went into the arena: plain heap trees */
     }
     ecsrev_json_arena_reset(a);
@@ -482,6 +482,37 @@ static size_t put_utf8(unsigned char *o, uint32_t cp)
     return 4;
 }
 
+/* The byte a one-letter escape stands for ('"', '\\', '/', b, f, n, r, t). */
+static unsigned char simple_escape(unsigned char c)
+{
+    switch (c) {
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    default:
+        return c;
+    }
+}
+
+/* Decode the \uXXXX (or surrogate pair) after "\u" at @p s into @p o; *used: input bytes. */
+static size_t unescape_u(unsigned char *o, const unsigned char *s, size_t *used)
+{
+    uint32_t cp = (uint32_t)hex4(s);
+    *used = 4;
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)hex4(s + 6) - 0xdc00);
+        *used = 10;
+    }
+    return put_utf8(o, cp);
+}
+
 /* Decode the escapes of a string body (already checked) into @p o. */
 static size_t unescape(unsigned char *o, const unsigned char *s, const unsigned char *e)
 {
@@ -489,39 +520,13 @@ static size_t unescape(unsigned char *o, const unsigned char *s, const unsigned 
     while (s < e) {
         if (*s != '\\') {
             o[n++] = *s++;
-            continue;
-        }
-        unsigned char c = s[1];
-        s += 2;
-        switch (c) {
-        case 'b':
-            o[n++] = '\b';
-            break;
-        case 'f':
-            o[n++] = '\f';
-            break;
-        case 'n':
-            o[n++] = '\n';
-            break;
-        case 'r':
-            o[n++] = '\r';
-            break;
-        case 't':
-            o[n++] = '\t';
-            break;
-        case 'u': {
-            uint32_t cp = (uint32_t)hex4(s);
-            s += 4;
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)hex4(s + 2) - 0xdc00);
-                s += 6;
-            }
-            n += put_utf8(o + n, cp);
-            break;
-        }
-        default:
-            o[n++] = c;
-            break; /* '"', '\\', '/' */
+        } else if (s[1] == 'u') {
+            size_t used;
+            n += unescape_u(o + n, s + 2, &used);
+            s += 2 + used;
+        } else {
+            o[n++] = simple_escape(s[1]);
+            s += 2;
         }
     }
     return n;
@@ -568,6 +573,34 @@ static void skip_plain(struct fast *f)
 }
 
 /*
+ * Step f->p over the escape at it (a backslash): false for an unknown
+ * escape, bad hex, \u0000 or an unpaired surrogate.
+ */
+static bool skip_escape(struct fast *f)
+{
+    if (f->end - f->p < 2) {
+        return false;
+    }
+    unsigned char e = f->p[1];
+    if (e != 'u') {
+        f->p += 2;
+        return e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
+               e == 't';
+    }
+    int cp = f->end - f->p >= 6 ? hex4(f->p + 2) : -1;
+    if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff)) {
+        return false; /* bad hex, \u0000 or a lone low surrogate */
+    }
+    f->p += 6;
+    if (cp < 0xd800 || cp > 0xdbff) {
+        return true;
+    }
+    int lo = f->end - f->p >= 6 && f->p[0] == '\\' && f->p[1] == 'u' ? hex4(f->p + 2) : -1;
+    f->p += 6;
+    return lo >= 0xdc00 && lo <= 0xdfff;
+}
+
+/*
  * A string at f->p (the opening quote): a new NUL-terminated copy, or NULL.
  * Rejects raw control characters, invalid UTF-8, unknown escapes, \u0000 and
  * unpaired surrogates.
@@ -598,28 +631,7 @@ static char *fast_string(struct fast *f, size_t *len_out)
         }
         /* a backslash */
         escapes = true;
-        if (f->end - f->p < 2) {
-            return NULL;
-        }
-        unsigned char e = f->p[1];
-        if (e == 'u') {
-            int cp = f->end - f->p >= 6 ? hex4(f->p + 2) : -1;
-            if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff)) {
-                return NULL; /* bad hex, \u0000 or a lone low surrogate */
-            }
-            f->p += 6;
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                int lo =
-                    f->end - f->p >= 6 && f->p[0] == '\\' && f->p[1] == 'u' ? hex4(f->p + 2) : -1;
-                if (lo < 0xdc00 || lo > 0xdfff) {
-                    return NULL;
-                }
-                f->p += 6;
-            }
-        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
-                   e == 'r' || e == 't') {
-            f->p += 2;
-        } else {
+        if (!skip_escape(f)) {
             return NULL;
         }
     }
@@ -651,7 +663,6 @@ static bool fast_number(struct fast *f, cJSON *item)
     size_t digits = 0;
     if (*q == '0') {
         q++;
-        digits = 1;
     } else {
         while (q < f->end && *q >= '0' && *q <= '9') {
             mant = mant * 10 + (uint64_t)(*q++ - '0');
@@ -754,6 +765,38 @@ static uint64_t name_sig(const char *s, size_t n)
 }
 
 /*
+ * A member name and its colon at f->p; false if not there or a duplicate of
+ * one of the first SMALL_OBJECT names (@p sigs / @p names, @p members so far).
+ */
+static char *fast_member_name(struct fast *f, uint64_t *sigs, const char **names, size_t members)
+{
+    size_t n;
+    char *name = NULL;
+    if (f->p >= f->end || *f->p != '"' || (name = fast_string(f, &n)) == NULL) {
+        return NULL;
+    }
+    if (members < SMALL_OBJECT) {
+        uint64_t sig = name_sig(name, n);
+        for (size_t k = 0; k < members; k++) {
+            if (sigs[k] == sig && strcmp(names[k], name) == 0) {
+                cJSON_free(name);
+                return NULL; /* a duplicate: the careful path names it */
+            }
+        }
+        sigs[members] = sig;
+        names[members] = name;
+    }
+    fast_ws(f);
+    if (f->p >= f->end || *f->p != ':') {
+        cJSON_free(name);
+        return NULL;
+    }
+    f->p++;
+    fast_ws(f);
+    return name;
+}
+
+/*
  * Elements or members up to the closing bracket; false on any error,
  * a duplicate member name included.
  */
@@ -775,30 +818,8 @@ static bool fast_container(struct fast *f, cJSON *item, bool object)
     }
     for (;;) {
         char *name = NULL;
-        if (object) {
-            size_t n;
-            if (f->p >= f->end || *f->p != '"' || (name = fast_string(f, &n)) == NULL) {
-                return false;
-            }
-            if (members < SMALL_OBJECT) {
-                uint64_t sig = name_sig(name, n);
-                for (size_t k = 0; k < members; k++) {
-                    if (sigs[k] == sig && strcmp(names[k], name) == 0) {
-                        cJSON_free(name);
-                        return false; /* a duplicate: the careful path names it */
-                    }
-                }
-                sigs[members] = sig;
-                names[members] = name;
-            }
-            members++;
-            fast_ws(f);
-            if (f->p >= f->end || *f->p != ':') {
-                cJSON_free(name);
-                return false;
-            }
-            f->p++;
-            fast_ws(f);
+        if (object && (name = fast_member_name(f, sigs, names, members++)) == NULL) {
+            return false;
         }
         cJSON *child = fast_value(f);
         if (child == NULL) {
@@ -875,7 +896,7 @@ static cJSON *fast_value(struct fast *f)
 static cJSON *fast_parse(const char *data, size_t len, struct ecsrev_json_arena *arena)
 {
     struct fast f = {(const unsigned char *)data, (const unsigned char *)data + len,
-                     hooks_installed ? arena : NULL, 0};
+                     s_hooks_installed ? arena : NULL, 0};
     fast_ws(&f);
     cJSON *doc = fast_value(&f);
     if (doc == NULL) {
@@ -984,6 +1005,16 @@ const char *ecsrev_json__type_name(const cJSON *item)
     return "null";
 }
 
+/* Bit-for-bit equality of two doubles (-0 and 0 differ). */
+static bool same_bits(double a, double b)
+{
+    uint64_t x;
+    uint64_t y;
+    memcpy(&x, &a, sizeof(x));
+    memcpy(&y, &b, sizeof(y));
+    return x == y;
+}
+
 static bool same_string(const char *a, const char *b)
 {
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
@@ -996,7 +1027,7 @@ bool ecsrev_json__same_tree(const cJSON *a, const cJSON *b)
     }
     if ((a->type & 0xff) != (b->type & 0xff) || !same_string(a->string, b->string) ||
         !same_string(a->valuestring, b->valuestring) || a->valueint != b->valueint ||
-        memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) != 0) {
+        !same_bits(a->valuedouble, b->valuedouble)) {
         return false;
     }
     const cJSON *x = a->child;

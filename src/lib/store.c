@@ -20,8 +20,8 @@
  * write is retried from the start); other processes pick up the new size on
  * MDB_MAP_RESIZED.
  */
-#define _DEFAULT_SOURCE /* madvise(MADV_DONTNEED): POSIX's posix_madvise variant is a no-op on     \
-                           Linux */
+/* madvise(MADV_DONTNEED): POSIX's posix_madvise variant is a no-op on Linux. */
+#define _DEFAULT_SOURCE /* NOLINT(bugprone-reserved-identifier,readability-identifier-naming) */
 
 #include <ecsrev/store.h>
 
@@ -695,15 +695,15 @@ static void find_map(struct ecsrev_store *s, const MDB_envinfo *info)
     }
     char line[512];
     while (fgets(line, sizeof(line), maps) != NULL) {
-        unsigned long start;
-        unsigned long end;
-        unsigned long long offset;
-        unsigned long long inode;
-        char perms[8];
-        char dev[16];
-        if (sscanf(line, "%lx-%lx %7s %llx %15s %llu", &start, &end, perms, &offset, dev, &inode) ==
-                6 &&
-            inode == (unsigned long long)st.st_ino && offset == 0 && end > start &&
+        /* "start-end perms offset dev inode path" */
+        char *p = line;
+        unsigned long start = strtoul(p, &p, 16);
+        unsigned long end = *p == '-' ? strtoul(p + 1, &p, 16) : 0;
+        p = *p != '\0' ? strchr(p + 1, ' ') : NULL; /* after the permissions */
+        unsigned long long offset = p != NULL ? strtoull(p + 1, &p, 16) : 1;
+        p = p != NULL && *p != '\0' ? strchr(p + 1, ' ') : NULL; /* after the device */
+        unsigned long long inode = p != NULL ? strtoull(p + 1, NULL, 10) : 0;
+        if (inode == (unsigned long long)st.st_ino && offset == 0 && end > start &&
             end - start == info->me_mapsize) {
             s->map_start = start;
             s->map_len = end - start;
