@@ -17,8 +17,9 @@
  * number of deployments (a few bytes per ARN).
  *
  * Hostile answers (docs/FETCH.md, "Hostile answers"): a listing whose
- * nextToken repeats a token already used for the same listing stops the
- * fetch (it would loop forever); a deployment or revision that is not what
+ * nextToken repeats a token already used for the same listing, or that is
+ * still going after MAX_PAGES pages, stops the fetch (it would loop
+ * forever); a deployment or revision that is not what
  * was asked for never reaches the store: it becomes a failure of its ARN
  * (INVALID, CONFLICT, UNEXPECTED or NOT_RETURNED) and the rest of the batch
  * is kept.
@@ -279,12 +280,27 @@ struct list_services_ctx {
 };
 
 /*
- * Remember @p token for one listing; an error when it was used before: the
- * endpoint is sending the listing round in circles.
+ * Pages one listing may take. ECS keeps 90 days of deployments and lists 100
+ * a page, and a cluster holds at most a few thousand services: 1,000 pages is
+ * far beyond any real listing, and ends one that an endpoint keeps alive with
+ * ever new tokens.
+ */
+#define MAX_PAGES 1000
+
+/*
+ * Remember @p token for one listing; an error when it was used before (the
+ * endpoint is sending the listing round in circles) or when the listing has
+ * had MAX_PAGES pages.
  */
 static int new_token(struct strv *seen, const char *token, const struct ecsrev_ecs__job *j,
                      struct ecsrev_error *err)
 {
+    if (seen->n + 1 >= MAX_PAGES) {
+        return ecsrev_error_set(err, ECSREV_EINVAL,
+                                "%s: malformed response: still a nextToken after %d pages (the "
+                                "listing would never end)",
+                                j->op, MAX_PAGES);
+    }
     for (size_t i = 0; i < seen->n; i++) {
         if (strcmp(seen->v[i], token) == 0) {
             return ecsrev_error_set(err, ECSREV_EINVAL,

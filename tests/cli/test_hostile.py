@@ -357,6 +357,17 @@ class ShapeTest(HostileTest):
             self.assertEqual(ecs.stats()["calls"][LSD], 2)
             self.check_store(ecs, "web", 0)
 
+    def test_next_token_never_ends(self):
+        # Every page brings a new nextToken (leading back to the first page):
+        # no token repeats, yet the listing would never end.
+        with FakeEcs(SCENARIO) as ecs:
+            ecs.fault(LSD, "shape", variant="freshToken", count=-1)
+            r = self.fetch(ecs)
+            self.assertFatal(r, LSD, "still a nextToken after 1000 pages")
+            self.assertBounded(r, 60)
+            self.assertEqual(ecs.stats()["calls"][LSD], 1000)
+            self.check_store(ecs, "web", 0)
+
     def test_list_services_token_loops(self):
         with FakeEcs(SCENARIO) as ecs:
             ecs.fault("ListServices", "shape", variant="loopToken", count=-1)

@@ -589,8 +589,8 @@ MALFORMED_VARIANTS = ("html", "truncated", "garbage", "empty", "cut", "binary", 
                       "hugeLength", "hugeHeaders", "cutReset", "hugeArray",
                       "hugeRevision")
 SHAPE_VARIANTS = ("notArray", "elementNotObject", "wrongTypes", "missingArns",
-                  "missingRevisionArns", "loopToken", "duplicate", "conflict", "wrongArn",
-                  "foreignService", "extraRevision")
+                  "missingRevisionArns", "loopToken", "freshToken", "duplicate", "conflict",
+                  "wrongArn", "foreignService", "extraRevision")
 HUGE_DEFAULT = 300 * 1000 * 1000
 HUGE_ARRAY_DEFAULT = 60 * 1000 * 1000
 
@@ -921,6 +921,7 @@ OWN_ARN = {
     "DescribeServiceRevisions": "serviceRevisionArn",
 }
 LOOP_TOKEN = "LOOP-the-same-token-every-time"
+FRESH_TOKENS = [0]  # the counter of the "freshToken" shape variant
 
 
 def _revision_of(arn, service, rev_id):
@@ -987,6 +988,10 @@ def reshape_one(result, fault, op):
                         summary.pop("arn", None)
     elif variant == "loopToken":
         out["nextToken"] = LOOP_TOKEN
+    elif variant == "freshToken":
+        # a new token on every page, each leading back to the first page
+        FRESH_TOKENS[0] += 1
+        out["nextToken"] = "%s-%d" % (LOOP_TOKEN, FRESH_TOKENS[0])
     elif isinstance(pick, dict) and isinstance(pick.get("serviceRevisionArn"), str):
         arn = pick["serviceRevisionArn"]
         rev_id = arn.rsplit("/", 1)[-1]
@@ -1221,7 +1226,7 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(params, dict):
                 raise ApiError("SerializationException",
                                "Request body must be a JSON object.")
-            if params.get("nextToken") == LOOP_TOKEN:
+            if str(params.get("nextToken", "")).startswith(LOOP_TOKEN):
                 params = {k: v for k, v in params.items() if k != "nextToken"}
             with STATE.lock:
                 result = HANDLERS[op](STATE.world, params)
