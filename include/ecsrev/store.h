@@ -125,6 +125,12 @@ struct ecsrev_store_source {
      */
     int (*rewind)(void *payload, struct ecsrev_error *err);
     void *payload; /**< given to both */
+    /**
+     * For ecsrev_store_put_from: the bodies were stored before by
+     * ecsrev_store_stage, so the revisions may come without their canonical
+     * document (canon NULL); each body must still be there.
+     */
+    bool bodies_staged;
 };
 
 /**
@@ -134,6 +140,31 @@ struct ecsrev_store_source {
  * source, aborts the put: nothing of it is stored.
  * @return 0, the source's error, or ECSREV_ESTORE
  */
+/**
+ * Stage the bodies of a large import ahead of its records: store the
+ * canonical document of every revision of @p src (one transaction), where
+ * not already stored. Nothing becomes visible: no command finds a body
+ * without a record. Then either store the records with
+ * ecsrev_store_put_from (bodies_staged set), or take the bodies back with
+ * ecsrev_store_unstage. A crash in between leaves only unused bodies, which
+ * an import of the same revisions uses again.
+ * @return 0 or ECSREV_ESTORE (nothing of this call stored), or the source's error
+ */
+ECSREV_MUST_CHECK int ecsrev_store_stage(struct ecsrev_store *s,
+                                         const struct ecsrev_store_source *src,
+                                         struct ecsrev_error *err);
+
+/**
+ * Drop the bodies of @p src's revisions that no record uses (a record of
+ * the same ARN with the same content hash keeps its body). The revisions
+ * need no canonical document. Safe to call for revisions that were stored
+ * meanwhile: their bodies stay.
+ * @return 0 or ECSREV_ESTORE, or the source's error
+ */
+ECSREV_MUST_CHECK int ecsrev_store_unstage(struct ecsrev_store *s,
+                                           const struct ecsrev_store_source *src,
+                                           struct ecsrev_error *err);
+
 ECSREV_MUST_CHECK int ecsrev_store_put_from(struct ecsrev_store *s,
                                             const struct ecsrev_store_source *src,
                                             const char *command, int64_t time_ms,

@@ -7,20 +7,29 @@
  *
  * Memory stays flat whatever the file size: JSON Lines are read one line at a
  * time, and normalized revisions are held in memory only up to CHUNK_BYTES of
- * canonical documents. A file that fits is stored in one transaction. A larger
- * one spills its normalized revisions to an unlinked temporary file and, once
- * all of it is known to be good, is stored in transactions of up to
- * CHUNK_BYTES, each streamed from the spill file into its transaction one
- * revision at a time (so a chunk is never in memory twice) and committed in
- * batch mode (its meta page flushed by the next commit, the last one by
- * turning batch mode off). Each is whole, and a crash between two of them
- * leaves whole revisions that a rerun of the same import completes (see
- * docs/STORE.md).
+ * canonical documents. A file that fits is stored in one transaction. A
+ * larger one is stored in two phases:
  *
- * CHUNK_BYTES trades speed for memory: every transaction rewrites the index
- * pages it touched, so fewer, larger ones write less; but LMDB keeps a
- * transaction's dirty pages in memory until its commit. 6 MiB keeps the peak
- * resident size of a 100,000-revision import near 50 MiB (bench/).
+ *  1. while the file is read, each CHUNK_BYTES of revisions has its bodies
+ *     staged (ecsrev_store_stage: bodies only, invisible to every command),
+ *     and its records (ARN, service, times, hashes: a few hundred bytes each,
+ *     no document) go to an unlinked temporary file;
+ *  2. once all of the file is known to be good, the records are streamed back
+ *     into transactions of RECORDS_PER_PUT revisions (ecsrev_store_put_from
+ *     with bodies_staged), which make them visible with their chain events.
+ *
+ * A bad revision anywhere takes the staged bodies back (ecsrev_store_unstage),
+ * so the file leaves no trace. Both phases run in batch mode (each commit's
+ * meta page flushed by the next one, the last by turning batch mode off). A
+ * crash leaves whole revisions and at worst unused bodies; a rerun of the
+ * same import completes it (see docs/STORE.md).
+ *
+ * Sizes trade speed for memory: every transaction rewrites the index pages it
+ * touches, so fewer, larger ones write less; but LMDB keeps a transaction's
+ * dirty pages in memory until its commit. Records-only transactions are
+ * cheap in memory, so phase 2 takes many revisions at a time; 6 MiB of bodies
+ * per phase-1 transaction keeps the peak resident size of a 100,000-revision
+ * import near 50 MiB (bench/).
  */
 #include <ecsrev/input.h>
 
@@ -33,8 +42,11 @@
 
 #include "cli.h"
 
-/* Canonical bytes held before spilling, and the size of one transaction. */
+/* Canonical bytes held in memory before their bodies are staged. */
 #define CHUNK_BYTES ((size_t)6 * 1024 * 1024)
+
+/* Revisions per transaction when storing staged records (index pages only). */
+#define RECORDS_PER_PUT 3000
 
 /* The spill file's stdio buffer: one read or write system call per MiB. */
 #define SPILL_BUF ((size_t)1 << 20)
@@ -51,11 +63,13 @@ struct totals {
     size_t added, existing, conflicts, files_rejected, revs_rejected, failures;
 };
 
-/* Normalized revisions of one file, in memory or spilled to a temporary file. */
+/* Normalized revisions of one file: in memory, or staged with their records spilled. */
 struct pending {
+    struct ecsrev_store *store;
     struct ecsrev_revision *revs;
     size_t n, cap, bytes;
-    FILE *spill;
+    FILE *spill;     /* records of the revisions whose bodies are staged; NULL: none */
+    size_t staged;   /* revisions in it */
     char *spill_buf; /* its stdio buffer (glibc ignores setvbuf's size without one) */
     size_t total;
     const char *name; /* the input, for the progress line */
@@ -106,7 +120,7 @@ static void pending_dispose(struct pending *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* ---- spill records: lengths and bytes of each field, then the fixed part ---- */
+/* ---- spilled records: lengths and bytes of each string, then the fixed part ---- */
 
 static int put_str(FILE *f, const char *s)
 {
@@ -128,11 +142,12 @@ static int get_str(FILE *f, char **out)
     return fread(*out, 1, n, f) == n && (*out)[n - 1] == '\0' ? 0 : -1;
 }
 
+/* A revision's record: everything but its canonical document (staged in the store). */
 static int spill_write(FILE *f, const struct ecsrev_revision *r)
 {
     if (put_str(f, r->arn) < 0 || put_str(f, r->service_arn) < 0 ||
         put_str(f, r->cluster_arn) < 0 || put_str(f, r->task_definition) < 0 ||
-        put_str(f, r->canon) < 0 || fwrite(&r->created_ms, sizeof(r->created_ms), 1, f) != 1 ||
+        fwrite(&r->created_ms, sizeof(r->created_ms), 1, f) != 1 ||
         fwrite(r->content_hash, sizeof(r->content_hash), 1, f) != 1 ||
         fwrite(r->config_hash, sizeof(r->config_hash), 1, f) != 1) {
         return -1;
@@ -145,19 +160,44 @@ static int spill_read(FILE *f, struct ecsrev_revision *r)
     memset(r, 0, sizeof(*r));
     if (get_str(f, &r->arn) < 0 || get_str(f, &r->service_arn) < 0 ||
         get_str(f, &r->cluster_arn) < 0 || get_str(f, &r->task_definition) < 0 ||
-        get_str(f, &r->canon) < 0 || r->canon == NULL ||
         fread(&r->created_ms, sizeof(r->created_ms), 1, f) != 1 ||
         fread(r->content_hash, sizeof(r->content_hash), 1, f) != 1 ||
         fread(r->config_hash, sizeof(r->config_hash), 1, f) != 1) {
         ecsrev_revision_dispose(r);
         return -1;
     }
-    r->canon_len = strlen(r->canon);
     return 0;
 }
 
-/* Move what is held in memory to the spill file. */
-static int spill_pending(struct pending *p, struct ecsrev_error *err)
+/* The revisions held in memory as a store source. */
+struct mem_source {
+    const struct pending *p;
+    size_t next;
+};
+
+static int mem_next(void *payload, const struct ecsrev_revision **out, struct ecsrev_error *err)
+{
+    (void)err;
+    struct mem_source *m = payload;
+    if (m->next == m->p->n) {
+        return 0;
+    }
+    *out = &m->p->revs[m->next++];
+    return 1;
+}
+
+static int mem_rewind(void *payload, struct ecsrev_error *err)
+{
+    (void)err;
+    ((struct mem_source *)payload)->next = 0;
+    return 0;
+}
+
+/*
+ * Stage the bodies of what is held in memory and spill their records: the
+ * first time, create the spill file and enter batch mode.
+ */
+static int stage_pending(struct pending *p, struct ecsrev_error *err)
 {
     if (p->spill == NULL) {
         if ((p->spill = tmpfile()) == NULL) {
@@ -166,15 +206,24 @@ static int spill_pending(struct pending *p, struct ecsrev_error *err)
         }
         p->spill_buf = ecsrev_xmalloc(SPILL_BUF);
         (void)setvbuf(p->spill, p->spill_buf, _IOFBF, SPILL_BUF); /* one write per MiB */
-    }
-    for (size_t i = 0; i < p->n; i++) {
-        if (spill_write(p->spill, &p->revs[i]) < 0) {
-            return ecsrev_error_set_cause(err, ECSREV_EIO, errno,
-                                          "cannot write a temporary file: %s", strerror(errno));
+        if (ecsrev_store_batch(p->store, true) < 0) {
+            return ecsrev_error_set(err, ECSREV_ESTORE, "cannot set the store's batch mode");
         }
     }
+    struct mem_source m = {p, 0};
+    struct ecsrev_store_source src = {mem_next, mem_rewind, &m, false};
+    int rc = ecsrev_store_stage(p->store, &src, err);
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        if (spill_write(p->spill, &p->revs[i]) < 0) {
+            rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot write a temporary file: %s",
+                                        strerror(errno));
+        }
+    }
+    if (rc == 0) {
+        p->staged += p->n;
+    }
     pending_clear(p);
-    return 0;
+    return rc;
 }
 
 /* Take the revisions of @p in (moved out of it). */
@@ -193,7 +242,7 @@ static int pending_add(struct pending *p, struct ecsrev_input *in, struct ecsrev
         progress(p, "read", p->total, 0);
     }
     in->n = 0;
-    return p->bytes > CHUNK_BYTES ? spill_pending(p, err) : 0;
+    return p->bytes > CHUNK_BYTES ? stage_pending(p, err) : 0;
 }
 
 static void report_failures(const char *name, const struct ecsrev_input *in, struct totals *t)
@@ -216,17 +265,16 @@ static void add_result(struct ecsrev_store_put_result *sum, const struct ecsrev_
 
 /* Store what was collected: one put if nothing spilled, else chunk by chunk. */
 /*
- * One chunk of the spill file as a store source: revisions from where the
- * chunk starts until CHUNK_BYTES of canonical documents (or the end). Read
- * one at a time, so a chunk is never held in memory twice (here and in
- * LMDB's dirty pages); rewinding seeks back to the chunk's start.
+ * Records from the spill file as a store source: from @c start, at most
+ * @c limit of them (or all with SIZE_MAX), one at a time; rewinding seeks
+ * back to @c start.
  */
 struct spill_source {
-    struct pending *p;
-    off_t start;  /* offset of the chunk in the spill file */
-    size_t first; /* index of its first revision in the file */
-    size_t count; /* revisions given so far */
-    size_t bytes; /* their canonical bytes */
+    FILE *f;
+    off_t start;
+    size_t left;  /* records after start */
+    size_t limit; /* records to give */
+    size_t count; /* given so far */
     struct ecsrev_revision cur;
 };
 
@@ -234,14 +282,13 @@ static int spill_next(void *payload, const struct ecsrev_revision **out, struct 
 {
     struct spill_source *ss = payload;
     ecsrev_revision_dispose(&ss->cur);
-    if (ss->first + ss->count == ss->p->total || (ss->count > 0 && ss->bytes >= CHUNK_BYTES)) {
+    if (ss->count == ss->left || ss->count == ss->limit) {
         return 0;
     }
-    if (spill_read(ss->p->spill, &ss->cur) < 0) {
+    if (spill_read(ss->f, &ss->cur) < 0) {
         return ecsrev_error_set(err, ECSREV_EIO, "cannot read back a temporary file");
     }
     ss->count++;
-    ss->bytes += ss->cur.canon_len;
     *out = &ss->cur;
     return 1;
 }
@@ -251,55 +298,73 @@ static int spill_rewind(void *payload, struct ecsrev_error *err)
     struct spill_source *ss = payload;
     ecsrev_revision_dispose(&ss->cur);
     ss->count = 0;
-    ss->bytes = 0;
-    if (fseeko(ss->p->spill, ss->start, SEEK_SET) != 0) {
+    if (fseeko(ss->f, ss->start, SEEK_SET) != 0) {
         return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot read a temporary file: %s",
                                       strerror(errno));
     }
     return 0;
 }
 
-/* Store what was collected: one put if nothing spilled, else chunk by chunk. */
-static int store_pending(struct ecsrev_store *store, struct pending *p, int64_t now,
-                         struct ecsrev_store_put_result *res, struct ecsrev_error *err)
+static int spill_flush(struct pending *p, struct ecsrev_error *err)
+{
+    if (fflush(p->spill) != 0) {
+        return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot write a temporary file: %s",
+                                      strerror(errno));
+    }
+    return 0;
+}
+
+/*
+ * Take back the staged bodies of a file that will not be stored (or not
+ * completely: the bodies of records already stored stay). Best effort: what
+ * is left is unused bodies, never a visible revision.
+ */
+static void unstage(struct pending *p)
+{
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    if (p->spill == NULL || p->staged == 0 || spill_flush(p, &err) < 0) {
+        return;
+    }
+    struct spill_source ss = {p->spill, 0, p->staged, SIZE_MAX, 0, {0}};
+    struct ecsrev_store_source src = {spill_next, spill_rewind, &ss, false};
+    if (ecsrev_store_unstage(p->store, &src, &err) < 0) {
+        cli_warn("%s: could not take back the stored documents of this file (%s); they are "
+                 "unused and harmless",
+                 p->name, err.msg);
+    }
+    ecsrev_revision_dispose(&ss.cur);
+}
+
+/* Store what was collected: one put if nothing was staged, else the records chunk by chunk. */
+static int store_pending(struct pending *p, int64_t now, struct ecsrev_store_put_result *res,
+                         struct ecsrev_error *err)
 {
     struct ecsrev_store_put_result r = {0, 0, 0};
     int rc;
     if (p->spill == NULL) {
-        rc = ecsrev_store_put(store, p->revs, p->n, "import", now, &r, err);
+        rc = ecsrev_store_put(p->store, p->revs, p->n, "import", now, &r, err);
         add_result(res, &r);
         return rc;
     }
-    if ((rc = spill_pending(p, err)) < 0 || (rc = fflush(p->spill)) != 0) {
-        return rc < 0
-                   ? rc
-                   : ecsrev_error_set_cause(err, ECSREV_EIO, errno,
-                                            "cannot write a temporary file: %s", strerror(errno));
-    }
-    /* Every chunk's meta page is flushed by the next commit; turning batch
-     * mode off at the end flushes the last one. */
-    if (ecsrev_store_batch(store, true) < 0) {
-        return ecsrev_error_set(err, ECSREV_ESTORE, "cannot set the store's batch mode");
+    if ((rc = stage_pending(p, err)) < 0 || (rc = spill_flush(p, err)) < 0) {
+        return rc;
     }
     rewind(p->spill);
-    for (size_t done = 0; done < p->total && rc == 0;) {
-        struct spill_source ss = {p, ftello(p->spill), done, 0, 0, {0}};
-        struct ecsrev_store_source src = {spill_next, spill_rewind, &ss};
+    for (size_t done = 0; done < p->staged && rc == 0;) {
+        struct spill_source ss = {p->spill, ftello(p->spill), p->staged - done, RECORDS_PER_PUT, 0,
+                                  {0}};
+        struct ecsrev_store_source src = {spill_next, spill_rewind, &ss, true};
         if (ss.start < 0) {
-            rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot read a temporary file: %s",
-                                        strerror(errno));
-            break;
+            return ecsrev_error_set_cause(err, ECSREV_EIO, errno,
+                                          "cannot read a temporary file: %s", strerror(errno));
         }
-        rc = ecsrev_store_put_from(store, &src, "import", now, &r, err);
+        rc = ecsrev_store_put_from(p->store, &src, "import", now, &r, err);
         ecsrev_revision_dispose(&ss.cur);
         if (rc == 0) {
             done += ss.count;
             add_result(res, &r);
             progress(p, "stored", done, p->total);
         }
-    }
-    if (ecsrev_store_batch(store, false) < 0 && rc == 0) {
-        rc = ecsrev_error_set(err, ECSREV_ESTORE, "cannot flush the store to disk");
     }
     return rc;
 }
@@ -479,6 +544,7 @@ static int import_one(struct ecsrev_store *store, const char *path, int64_t now,
     struct ecsrev_store_put_result res = {0, 0, 0};
     struct pending p;
     memset(&p, 0, sizeof(p));
+    p.store = store;
     p.name = name;
     p.progress = show;
     int rc = 0;
@@ -495,7 +561,14 @@ static int import_one(struct ecsrev_store *store, const char *path, int64_t now,
     }
     free(r);
     if (rc == 0) {
-        rc = store_pending(store, &p, now, &res, &err);
+        rc = store_pending(&p, now, &res, &err);
+    }
+    if (rc < 0) {
+        unstage(&p);
+    }
+    /* out of batch mode: flushes what the last commits left for the next one */
+    if (p.spill != NULL && ecsrev_store_batch(store, false) < 0 && rc == 0) {
+        rc = ecsrev_error_set(&err, ECSREV_ESTORE, "%s: cannot flush the store to disk", name);
     }
     progress_end(&p);
     if (rc < 0) {

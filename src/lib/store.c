@@ -530,9 +530,10 @@ static void history_key(struct ecsrev_buf *b, const char *service_arn, int64_t m
     }
 }
 
-static int validate_rev(const struct ecsrev_revision *rev, struct ecsrev_error *err)
+static int validate_rev(const struct ecsrev_revision *rev, bool need_canon,
+                        struct ecsrev_error *err)
 {
-    if (rev->arn == NULL || rev->service_arn == NULL || rev->canon == NULL ||
+    if (rev->arn == NULL || rev->service_arn == NULL || (need_canon && rev->canon == NULL) ||
         rev->created_ms == ECSREV_TIME_NONE) {
         return ecsrev_error_set(err, ECSREV_EINVAL,
                                 "revision '%s' lacks an ARN, service or createdAt",
@@ -547,25 +548,62 @@ static int validate_rev(const struct ecsrev_revision *rev, struct ecsrev_error *
 }
 
 /* Store one revision; *added tells whether it was new. Returns an LMDB rc. */
-static int put_one(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
-                   struct ecsrev_buf *tmp, int *state)
+/* An LMDB-style code of ours: a staged body is not in the store (any more). */
+#define BODY_MISSING (INT_MIN + 1)
+
+/*
+ * Whether the record of @p rev's ARN, if any, has @p rev's content: *state
+ * 0 no record, 1 same content, 2 another content. Returns an LMDB rc.
+ */
+static int record_state(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
+                        int *state)
 {
     MDB_val key = {strlen(rev->arn), rev->arn};
     MDB_val val;
     int rc = mdb_get(txn, s->revs, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        *state = 0;
+        return 0;
+    }
     if (rc == 0) {
         struct record r;
         bool same = decode_record(&r, &val) &&
                     memcmp(r.content_hash, rev->content_hash, ECSREV_HASH_LEN) == 0;
         *state = same ? 1 : 2;
-        return 0;
     }
-    if (rc != MDB_NOTFOUND) {
-        return rc;
+    return rc;
+}
+
+/* Delete the body @p hash (absent is fine). Returns an LMDB rc. */
+static int drop_body(struct ecsrev_store *s, MDB_txn *txn, const uint8_t *hash)
+{
+    MDB_val key = {ECSREV_HASH_LEN, (void *)(uintptr_t)hash};
+    int rc = mdb_del(txn, s->bodies, &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Store one revision; *state as record_state (0: it was added). With
+ * @p staged, its body was stored before by ecsrev_store_stage: it must still
+ * be there, and a conflicting revision's staged body is dropped (only a
+ * record of this ARN with this content could use it).
+ */
+static int put_one(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
+                   bool staged, struct ecsrev_buf *tmp, int *state)
+{
+    int rc = record_state(s, txn, rev, state);
+    if (rc != 0 || *state != 0) {
+        return rc == 0 && *state == 2 && staged ? drop_body(s, txn, rev->content_hash) : rc;
     }
-    *state = 0;
-    if ((rc = put_val(txn, s->bodies, rev->content_hash, ECSREV_HASH_LEN, rev->canon,
-                      rev->canon_len + 1, MDB_NOOVERWRITE)) != 0) {
+    if (staged) {
+        MDB_val bkey = {ECSREV_HASH_LEN, (void *)(uintptr_t)rev->content_hash};
+        MDB_val body;
+        rc = mdb_get(txn, s->bodies, &bkey, &body);
+        if (rc != 0) {
+            return rc == MDB_NOTFOUND ? BODY_MISSING : rc;
+        }
+    } else if ((rc = put_val(txn, s->bodies, rev->content_hash, ECSREV_HASH_LEN, rev->canon,
+                             rev->canon_len + 1, MDB_NOOVERWRITE)) != 0) {
         return rc;
     }
     encode_record(tmp, rev);
@@ -739,65 +777,124 @@ static void release_map(struct ecsrev_store *s)
 /* LMDB's codes are errno values and MDB_* (near -30800): this one is ours. */
 #define SOURCE_FAILED INT_MIN
 
-/*
- * One attempt at the whole put; returns an LMDB rc (MDB_MAP_FULL: the caller
- * grows the map and tries again), or SOURCE_FAILED when the source reported
- * an error or gave an invalid revision (@p err set).
- */
-static int put_attempt(struct ecsrev_store *s, const struct ecsrev_store_source *src,
-                       const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
-                       struct ecsrev_error *err)
+/* What one write transaction does with the revisions of a source. */
+enum job_kind {
+    JOB_PUT,    /* store them, with their chain event */
+    JOB_STAGE,  /* store their bodies only (ecsrev_store_stage) */
+    JOB_UNSTAGE /* drop their bodies that no record uses (ecsrev_store_unstage) */
+};
+
+struct job {
+    enum job_kind kind;
+    const struct ecsrev_store_source *src;
+    const char *command; /* JOB_PUT: for the event */
+    int64_t time_ms;
+    struct ecsrev_store_put_result res;
+    struct added *added; /* JOB_PUT: revisions added, for the event */
+    size_t n_added, cap;
+};
+
+static int job_begin(struct ecsrev_store *s, MDB_txn **txn)
 {
-    memset(res, 0, sizeof(*res));
+    int lrc = mdb_txn_begin(s->env, NULL, 0, txn);
+    if (lrc == MDB_MAP_RESIZED) {
+        s->map_start = 0;
+        if ((lrc = mdb_env_set_mapsize(s->env, 0)) == 0) {
+            lrc = mdb_txn_begin(s->env, NULL, 0, txn);
+        }
+    }
+    return lrc;
+}
+
+static void job_note_added(struct job *job, const struct ecsrev_revision *rev)
+{
+    if (job->n_added == job->cap) {
+        job->cap = job->cap == 0 ? 64 : job->cap * 2;
+        job->added = ecsrev_xrealloc(job->added, job->cap * sizeof(*job->added));
+    }
+    job->added[job->n_added].arn = ecsrev_xstrdup(rev->arn);
+    memcpy(job->added[job->n_added++].hash, rev->content_hash, ECSREV_HASH_LEN);
+}
+
+static void job_clear(struct job *job)
+{
+    for (size_t i = 0; i < job->n_added; i++) {
+        free(job->added[i].arn);
+    }
+    free(job->added);
+    job->added = NULL;
+    job->n_added = job->cap = 0;
+    memset(&job->res, 0, sizeof(job->res));
+}
+
+/* The job's work on one revision. Returns an LMDB rc (or BODY_MISSING). */
+static int job_one(struct ecsrev_store *s, MDB_txn *txn, struct job *job,
+                   const struct ecsrev_revision *rev, struct ecsrev_buf *tmp)
+{
+    int state = 0;
+    int rc;
+    switch (job->kind) {
+    case JOB_STAGE:
+        return put_val(txn, s->bodies, rev->content_hash, ECSREV_HASH_LEN, rev->canon,
+                       rev->canon_len + 1, MDB_NOOVERWRITE);
+    case JOB_UNSTAGE:
+        rc = record_state(s, txn, rev, &state);
+        return rc != 0 || state == 1 ? rc : drop_body(s, txn, rev->content_hash);
+    case JOB_PUT:
+    default:
+        rc = put_one(s, txn, rev, job->src->bodies_staged, tmp, &state);
+        if (rc == 0 && state == 0) {
+            job_note_added(job, rev);
+        } else if (rc == 0) {
+            *(state == 1 ? &job->res.existing : &job->res.conflicts) += 1;
+        }
+        return rc;
+    }
+}
+
+/*
+ * One attempt at the whole job in one transaction; returns an LMDB rc
+ * (MDB_MAP_FULL: the caller grows the map and tries again), or
+ * SOURCE_FAILED when the source reported an error, gave an invalid
+ * revision, or a staged body was missing (@p err set).
+ */
+static int job_attempt(struct ecsrev_store *s, struct job *job, struct ecsrev_error *err)
+{
+    const struct ecsrev_store_source *src = job->src;
+    bool need_canon = job->kind == JOB_STAGE || (job->kind == JOB_PUT && !src->bodies_staged);
+    job_clear(job);
     if (src->rewind != NULL && src->rewind(src->payload, err) < 0) {
         return SOURCE_FAILED;
     }
     MDB_txn *txn = NULL;
-    int lrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (lrc == MDB_MAP_RESIZED) {
-        s->map_start = 0;
-        if ((lrc = mdb_env_set_mapsize(s->env, 0)) == 0) {
-            lrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-        }
-    }
+    int lrc = job_begin(s, &txn);
     if (lrc != 0) {
         return lrc;
     }
     struct ecsrev_buf tmp = ECSREV_BUF_INIT;
-    struct added *added = NULL;
-    size_t n_added = 0;
-    size_t cap = 0;
     for (size_t i = 0; lrc == 0; i++) {
         const struct ecsrev_revision *rev = NULL;
         int more = src->next(src->payload, &rev, err);
-        if (more <= 0 || validate_rev(rev, err) < 0) {
+        if (more <= 0 || validate_rev(rev, need_canon, err) < 0) {
             lrc = more == 0 ? 0 : SOURCE_FAILED;
             break;
         }
-        int state = 0;
-        lrc = put_one(s, txn, rev, &tmp, &state);
+        lrc = job_one(s, txn, job, rev, &tmp);
+        if (lrc == BODY_MISSING) {
+            (void)ecsrev_error_set(err, ECSREV_ESTORE,
+                                   "store '%s': the staged body of '%s' is gone (did a concurrent "
+                                   "import of the same revisions fail?); import again",
+                                   s->path, rev->arn);
+            lrc = SOURCE_FAILED;
+        }
         if (i % RELEASE_EVERY == RELEASE_EVERY - 1) {
             release_map(s);
         }
-        if (lrc == 0 && state == 0) {
-            if (n_added == cap) {
-                cap = cap == 0 ? 64 : cap * 2;
-                added = ecsrev_xrealloc(added, cap * sizeof(*added));
-            }
-            added[n_added].arn = ecsrev_xstrdup(rev->arn);
-            memcpy(added[n_added++].hash, rev->content_hash, ECSREV_HASH_LEN);
-        } else if (lrc == 0) {
-            *(state == 1 ? &res->existing : &res->conflicts) += 1;
-        }
     }
-    if (lrc == 0 && n_added > 0) {
-        lrc = append_event(s, txn, added, n_added, command, time_ms, &tmp);
+    if (lrc == 0 && job->n_added > 0) {
+        lrc = append_event(s, txn, job->added, job->n_added, job->command, job->time_ms, &tmp);
     }
-    res->added = n_added;
-    for (size_t i = 0; i < n_added; i++) {
-        free(added[i].arn);
-    }
-    free(added);
+    job->res.added = job->n_added;
     ecsrev_buf_dispose(&tmp);
     if (lrc != 0) {
         mdb_txn_abort(txn);
@@ -825,9 +922,7 @@ static int grow(struct ecsrev_store *s, struct ecsrev_error *err)
     return 0;
 }
 
-static int put_locked(struct ecsrev_store *s, const struct ecsrev_store_source *src,
-                      const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
-                      struct ecsrev_error *err);
+static int job_run(struct ecsrev_store *s, struct job *job, struct ecsrev_error *err);
 
 int ecsrev_store_batch(struct ecsrev_store *s, bool on)
 {
@@ -913,13 +1008,13 @@ int ecsrev_store_put(struct ecsrev_store *s, const struct ecsrev_revision *revs,
 {
     /* validate all first: a bad revision never makes us wait for the lock */
     for (size_t i = 0; i < n; i++) {
-        int rc = validate_rev(&revs[i], err);
+        int rc = validate_rev(&revs[i], true, err);
         if (rc < 0) {
             return rc;
         }
     }
     struct array_source a = {revs, n, 0};
-    struct ecsrev_store_source src = {array_next, array_rewind, &a};
+    struct ecsrev_store_source src = {array_next, array_rewind, &a, false};
     return ecsrev_store_put_from(s, &src, command, time_ms, out, err);
 }
 
@@ -927,50 +1022,56 @@ int ecsrev_store_put_from(struct ecsrev_store *s, const struct ecsrev_store_sour
                           const char *command, int64_t time_ms, struct ecsrev_store_put_result *out,
                           struct ecsrev_error *err)
 {
-    struct ecsrev_store_put_result res = {0, 0, 0};
+    struct job job = {JOB_PUT, src, command, time_ms, {0, 0, 0}, NULL, 0, 0};
+    int rc = job_run(s, &job, err);
+    if (rc == 0 && out != NULL) {
+        *out = job.res;
+    }
+    job_clear(&job);
+    return rc;
+}
+
+int ecsrev_store_stage(struct ecsrev_store *s, const struct ecsrev_store_source *src,
+                       struct ecsrev_error *err)
+{
+    struct job job = {JOB_STAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0};
+    return job_run(s, &job, err);
+}
+
+int ecsrev_store_unstage(struct ecsrev_store *s, const struct ecsrev_store_source *src,
+                         struct ecsrev_error *err)
+{
+    struct job job = {JOB_UNSTAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0};
+    return job_run(s, &job, err);
+}
+
+/* Run @p job under the writer lock, growing the map and retrying while it is full. */
+static int job_run(struct ecsrev_store *s, struct job *job, struct ecsrev_error *err)
+{
     if (s->readonly) {
         return ecsrev_error_set(err, ECSREV_ESTORE, "store '%s' is open read-only", s->path);
     }
     int rc = lock_writer(s, err);
-    if (rc < 0) {
-        return rc;
-    }
-    rc = put_locked(s, src, command, time_ms, &res, err);
-    (void)flock(s->lock_fd, LOCK_UN);
-    if (rc == 0 && out != NULL) {
-        *out = res;
-    }
-    return rc;
-}
-
-static int put_locked(struct ecsrev_store *s, const struct ecsrev_store_source *src,
-                      const char *command, int64_t time_ms, struct ecsrev_store_put_result *res,
-                      struct ecsrev_error *err)
-{
-    for (;;) {
-        int lrc = put_attempt(s, src, command, time_ms, res, err);
+    while (rc == 0) {
+        int lrc = job_attempt(s, job, err);
         if (lrc == SOURCE_FAILED) {
-            return err != NULL && err->code != 0 ? err->code : ECSREV_EINVAL;
-        }
-        if (lrc == MDB_MAP_FULL) {
-            if (src->rewind == NULL) {
-                return ecsrev_error_set(err, ECSREV_ESTORE,
-                                        "store '%s' is full and the put cannot be repeated",
-                                        s->path);
-            }
-            int rc = grow(s, err);
-            if (rc < 0) {
-                return rc;
-            }
+            rc = err != NULL && err->code != 0 ? err->code : ECSREV_EINVAL;
+        } else if (lrc == MDB_MAP_FULL && job->src->rewind == NULL) {
+            rc = ecsrev_error_set(err, ECSREV_ESTORE,
+                                  "store '%s' is full and the write cannot be repeated", s->path);
+        } else if (lrc == MDB_MAP_FULL) {
+            rc = grow(s, err);
             continue;
-        }
-        if (lrc != 0) {
-            return ecsrev_error_set_cause(err, ECSREV_ESTORE, lrc, "store '%s': cannot write: %s",
-                                          s->path, mdb_strerror(lrc));
+        } else if (lrc != 0) {
+            rc = ecsrev_error_set_cause(err, ECSREV_ESTORE, lrc, "store '%s': cannot write: %s",
+                                        s->path, mdb_strerror(lrc));
         }
         break;
     }
-    return 0;
+    if (s->lock_fd >= 0) {
+        (void)flock(s->lock_fd, LOCK_UN);
+    }
+    return rc;
 }
 
 /* ---- reading ---- */

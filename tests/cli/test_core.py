@@ -80,18 +80,34 @@ class ImportTest(CliTest):
         return lines
 
     def test_large_file_is_validated_before_anything_is_stored(self):
-        # More than 8 MiB of canonical revisions: the import spills and stores in chunks,
-        # but a bad revision at the very end still leaves nothing of the file.
+        # More than 6 MiB of canonical revisions: the import stages the documents while it
+        # reads and stores the records in chunks, but a bad revision at the very end still
+        # leaves nothing of the file, not even the staged documents.
         lines = self.big_lines(3000)
         self.assertGreater(sum(map(len, lines)), 9 * 1024 * 1024)
         bad = self.write("big-bad.jsonl", "\n".join(lines + ['{"serviceRevisionArn": 5}']) + "\n")
         r = self.fails(2, "import", bad, SINGLE)
         self.assertIn("line 3001", r.err)
-        self.assertEqual(self.ok("stats", "--format", "json").json()["revisions"], 1)
+        stats = self.ok("stats", "--format", "json").json()
+        self.assertEqual((stats["revisions"], stats["bodies"]), (1, 1))
         good = self.write("big.jsonl", "\n".join(lines) + "\n")
         r = self.ok("import", "--format", "json", good)
         self.assertEqual(r.json()["new"], 3000)
-        self.assertEqual(self.ok("stats", "--format", "json").json()["revisions"], 3001)
+        stats = self.ok("stats", "--format", "json").json()
+        self.assertEqual((stats["revisions"], stats["bodies"]), (3001, 3001))
+        self.ok("verify")
+        # the same ARNs with other content: conflicts, the stored revisions are kept and the
+        # other documents are not (they were staged, then dropped)
+        changed = []
+        for line in lines:
+            rev = json.loads(line)
+            rev["createdAt"] += 7
+            changed.append(json.dumps(rev))
+        other = self.write("big-changed.jsonl", "\n".join(changed) + "\n")
+        r = self.ok("import", "--format", "json", other)
+        self.assertEqual(r.json()["conflicts"], 3000)
+        stats = self.ok("stats", "--format", "json").json()
+        self.assertEqual((stats["revisions"], stats["bodies"]), (3001, 3001))
         self.ok("verify")
         # the same lines through stdin, already stored: nothing new
         with open(good) as f:

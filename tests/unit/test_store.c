@@ -460,7 +460,7 @@ static void test_put_from_source(void **state)
     struct ecsrev_error err = ECSREV_ERROR_INIT;
     struct ecsrev_store_stats st;
     struct test_source t = {revs, 5, 0, 3, 0, false};
-    struct ecsrev_store_source src = {test_next, test_rewind, &t};
+    struct ecsrev_store_source src = {test_next, test_rewind, &t, false};
     assert_int_equal(ecsrev_store_put_from(f->store, &src, "test", 1, &res, &err), ECSREV_EIO);
     assert_non_null(strstr(err.msg, "source broke at 3"));
     t.bad_instead = true;
@@ -476,6 +476,82 @@ static void test_put_from_source(void **state)
     assert_int_equal(st.revisions, 5);
     assert_int_equal(st.events, 1);
     for (int i = 0; i < 5; i++) {
+        ecsrev_revision_dispose(&revs[i]);
+    }
+}
+
+/* Staging: bodies first (invisible), then records, or the bodies taken back. */
+static void test_stage_then_put_or_unstage(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_revision revs[4];
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        char body[32];
+        (void)snprintf(id, sizeof(id), "%d", 700 + i);
+        (void)snprintf(body, sizeof(body), "{\"t\":%d}", i);
+        make_rev(&revs[i], SVC, CLU, id, 7000 + i, body);
+    }
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    struct ecsrev_store_stats st;
+    struct test_source t = {revs, 4, 0, SIZE_MAX, 0, false};
+    struct ecsrev_store_source src = {test_next, test_rewind, &t, false};
+    /* staged bodies are invisible */
+    assert_int_equal(ecsrev_store_stage(f->store, &src, &err), 0);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 0);
+    assert_int_equal(st.bodies, 4);
+    bool has = true;
+    assert_int_equal(ecsrev_store_has(f->store, revs[0].arn, &has, &err), 0);
+    assert_false(has);
+    /* the records of the first two, without their documents */
+    struct ecsrev_revision recs[2];
+    for (int i = 0; i < 2; i++) {
+        recs[i] = revs[i];
+        recs[i].canon = NULL;
+        recs[i].canon_len = 0;
+    }
+    struct test_source tr = {recs, 2, 0, SIZE_MAX, 0, false};
+    struct ecsrev_store_source rsrc = {test_next, test_rewind, &tr, true};
+    struct ecsrev_store_put_result res;
+    assert_int_equal(ecsrev_store_put_from(f->store, &rsrc, "test", 1, &res, &err), 0);
+    assert_int_equal(res.added, 2);
+    struct ecsrev_revision got;
+    assert_int_equal(ecsrev_store_get(f->store, revs[1].arn, &got, &err), 0);
+    assert_string_equal(got.canon, "{\"t\":1}");
+    ecsrev_revision_dispose(&got);
+    /* taking all four back keeps the two bodies that records use */
+    t.next = 0;
+    assert_int_equal(ecsrev_store_unstage(f->store, &src, &err), 0);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 2);
+    assert_int_equal(st.bodies, 2);
+    assert_int_equal(ecsrev_store_get(f->store, revs[0].arn, &got, &err), 0);
+    ecsrev_revision_dispose(&got);
+    /* a record whose staged body is gone: refused, nothing stored */
+    struct ecsrev_revision late = revs[3];
+    late.canon = NULL;
+    struct test_source tl = {&late, 1, 0, SIZE_MAX, 0, false};
+    struct ecsrev_store_source lsrc = {test_next, test_rewind, &tl, true};
+    assert_int_equal(ecsrev_store_put_from(f->store, &lsrc, "test", 1, &res, &err), ECSREV_ESTORE);
+    assert_non_null(strstr(err.msg, "staged body"));
+    /* a staged body whose ARN is stored with other content is dropped by the put */
+    struct ecsrev_revision other;
+    make_rev(&other, SVC, CLU, "700", 7000, "{\"t\":\"other\"}");
+    struct test_source to = {&other, 1, 0, SIZE_MAX, 0, false};
+    struct ecsrev_store_source osrc = {test_next, test_rewind, &to, false};
+    assert_int_equal(ecsrev_store_stage(f->store, &osrc, &err), 0);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.bodies, 3);
+    to.next = 0;
+    osrc.bodies_staged = true;
+    assert_int_equal(ecsrev_store_put_from(f->store, &osrc, "test", 1, &res, &err), 0);
+    assert_int_equal(res.conflicts, 1);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.bodies, 2);
+    assert_int_equal(st.revisions, 2);
+    ecsrev_revision_dispose(&other);
+    for (int i = 0; i < 4; i++) {
         ecsrev_revision_dispose(&revs[i]);
     }
 }
@@ -640,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_pages_released, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_from_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stage_then_put_or_unstage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_revision_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_snapshot, setup, teardown),
