@@ -3,18 +3,26 @@
  *
  * Two parsers give the same trees. The fast one (fast_*) is a single pass
  * that checks everything the strict rules ask for (UTF-8, control
- * characters, \u0000, depth, RFC 8259 grammar) while it builds the cJSON
- * nodes, optionally out of an arena (struct ecsrev_json_arena) so that a
- * tree costs a few bump allocations and no frees. It reports no details: on
- * anything it does not accept, the text goes to the careful path, which runs
- * the checks one by one (UTF-8 first, then NUL bytes, then a scan for depth
- * and control characters, then cJSON's own parser, then trailing data) and
- * writes the message naming line and column. So messages, and the few
- * leniencies of cJSON (a byte-order mark, numbers such as "01" or "1."),
- * are exactly those of the careful path, and the fast path only has to be
- * right about what it accepts (tests/unit/test_json.c and the json fuzz
- * target compare both). Duplicate member names are checked on the finished
- * tree either way.
+ * characters, \u0000, depth, RFC 8259 grammar, duplicate member names)
+ * while it builds the cJSON nodes, optionally out of an arena (struct
+ * ecsrev_json_arena) so that a tree costs a few bump allocations and no
+ * frees. It reports no details: on anything it does not accept, the text
+ * goes to the careful path, which runs the checks one by one (UTF-8 first,
+ * then NUL bytes, then a scan for depth and control characters, then
+ * cJSON's own parser, then trailing data, then duplicates on the finished
+ * tree) and writes the message naming line and column. So messages, and
+ * the few leniencies of cJSON (a byte-order mark, numbers such as "01" or
+ * "1."), are exactly those of the careful path, and the fast path only has
+ * to be right about what it accepts (tests/unit/test_json.c and the json
+ * fuzz target compare both).
+ *
+ * Where the fast path spends its time is per string and per node, so: the
+ * arena's free space is kept in struct fast and bumped in line; a plain
+ * string (ASCII, no escapes) is copied into the arena while it is scanned,
+ * 16 bytes at a time with SSE2 (8 with SWAR elsewhere); whitespace is
+ * tested one byte before looping; member names are summarised (name_sig)
+ * and a 64-bit filter skips most comparisons; numbers with at most 53 bits
+ * of digits are converted exactly without strtod.
  *
  * Allocation hooks: every block cJSON gets from ecsrev_json_init()'s hooks
  * carries a 16-byte tag saying whether it is a malloc'd block or lives in an
@@ -24,12 +32,17 @@
 
 #include <ecsrev/buf.h>
 
+#include <float.h>
 #include <limits.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "banned.h"
 
@@ -416,33 +429,87 @@ static int one_line(int rc, struct ecsrev_error *err)
 
 /* ---- the fast path ---- */
 
+/*
+ * The fast parser's state. Arena blocks are bumped off the current chunk's
+ * free space, kept here ([bump, bump + room)) and given back to the chunk
+ * when the parse ends; without an arena room stays 0 and every block comes
+ * from cJSON's hooks.
+ */
 struct fast {
     const unsigned char *p;
     const unsigned char *end;
-    struct ecsrev_json_arena *arena; /* NULL: blocks from cJSON's hooks */
+    unsigned char *bump;
+    size_t room;
+    struct ecsrev_json_arena *arena;
     int depth;
 };
 
-static void *fast_alloc(struct fast *f, size_t n)
+#define ROUND16(n) (((n) + 15) & ~(size_t)15)
+#define NODE_SIZE ROUND16(sizeof(cJSON))
+
+/* Take the free space of the arena's current chunk. */
+static void fast_take(struct fast *f)
 {
-    return f->arena != NULL ? arena_alloc(f->arena, n) : cJSON_malloc(n);
+    struct arena_chunk *c = f->arena != NULL ? f->arena->head : NULL;
+    f->bump = c != NULL ? c->data + c->used : NULL;
+    f->room = c != NULL ? c->size - c->used : 0;
 }
 
-static cJSON *fast_node(struct fast *f, int type)
+/* Give the unused space back to the chunk. */
+static void fast_give(struct fast *f)
 {
-    cJSON *item = fast_alloc(f, sizeof(*item));
-    if (item != NULL) {
-        memset(item, 0, sizeof(*item));
-        item->type = type;
+    if (f->bump != NULL) {
+        struct arena_chunk *c = f->arena->head;
+        c->used = (size_t)(f->bump - c->data);
     }
-    return item;
 }
 
-static void fast_ws(struct fast *f)
+/* fast_alloc when the current chunk is full (or there is no arena). */
+static void *fast_alloc_slow(struct fast *f, size_t n)
+{
+    if (f->arena == NULL) {
+        return cJSON_malloc(n);
+    }
+    fast_give(f);
+    void *p = arena_alloc(f->arena, n); /* starts a new chunk */
+    fast_take(f);
+    return p;
+}
+
+/*
+ * A tagged block of @p n bytes (a multiple of 16, so that strings can be
+ * copied and read 16 or 8 bytes at a time); NULL only when malloc fails
+ * without ecsrev_json_init()'s hooks.
+ */
+static inline void *fast_alloc(struct fast *f, size_t n)
+{
+    if (f->room >= TAG_SIZE + n) {
+        unsigned char *p = f->bump;
+        uint64_t tag = TAG_ARENA;
+        memcpy(p, &tag, sizeof(tag));
+        f->bump += TAG_SIZE + n;
+        f->room -= TAG_SIZE + n;
+        return p + TAG_SIZE;
+    }
+    return fast_alloc_slow(f, n);
+}
+
+/* Skip whitespace; the byte at f->p then, or -1 at the end of the text. */
+static int fast_skip_ws(struct fast *f)
 {
     while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t')) {
         f->p++;
     }
+    return f->p < f->end ? *f->p : -1;
+}
+
+/* The next byte that is not whitespace (most text is compact: test one first). */
+static inline int fast_peek(struct fast *f)
+{
+    if (f->p<f->end && * f->p> ' ') {
+        return *f->p;
+    }
+    return fast_skip_ws(f);
 }
 
 static int hex4(const unsigned char *s)
@@ -532,15 +599,41 @@ static size_t unescape(unsigned char *o, const unsigned char *s, const unsigned 
     return n;
 }
 
+/*
+ * Strings are scanned a chunk at a time: special_bits() flags the bytes of
+ * a chunk that end a plain run ('"', '\\', < 0x20 or >= 0x80), and
+ * first_special() says where the first of them is.
+ */
+#if defined(__SSE2__)
+#define SCAN_CHUNK 16
+
+/* Byte i of the 16 at @p s as bit i (the signed comparison with 0x20 also takes >= 0x80). */
+static inline uint64_t special_bits(const unsigned char *s)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i bslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i low = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, bslash), low));
+}
+
+/* The offset of the first flagged byte of the chunk @p s (@p m, not 0). */
+static inline size_t first_special(const unsigned char *s, uint64_t m)
+{
+    (void)s;
+    return (size_t)__builtin_ctzll(m);
+}
+#else
+#define SCAN_CHUNK 8
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
 /*
- * The bytes among the 8 at @p s that end a plain run (< 0x20, >= 0x80, '"'
- * or '\\'), as their top bits; 0 when there are none (SWAR). Borrows only
- * carry upwards from a flagged byte, so the lowest flag is always exact.
+ * The flagged bytes among the 8 at @p s as their top bits; 0 when there are
+ * none (SWAR). Borrows only carry upwards from a flagged byte, so the
+ * lowest flag is always exact.
  */
-static uint64_t special8(const unsigned char *s)
+static inline uint64_t special_bits(const unsigned char *s)
 {
     uint64_t w;
     memcpy(&w, s, sizeof(w));
@@ -552,20 +645,33 @@ static uint64_t special8(const unsigned char *s)
     return t & HIGHS;
 }
 
-/* Step f->p over plain string bytes. */
-static void skip_plain(struct fast *f)
+/* The offset of the first flagged byte of the chunk @p s (@p m, not 0). */
+static inline size_t first_special(const unsigned char *s, uint64_t m)
 {
-    while (f->end - f->p >= 8) {
-        uint64_t m = special8(f->p);
-        if (m != 0) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            f->p += (unsigned)__builtin_ctzll(m) >> 3; /* the first byte in memory is lowest */
-            return;
+    (void)s;
+    return (size_t)__builtin_ctzll(m) >> 3; /* the first byte in memory is lowest */
 #else
-            break;
+    (void)m;
+    size_t k = 0;
+    while (s[k] >= 0x20 && s[k] < 0x80 && s[k] != '"' && s[k] != '\\') {
+        k++;
+    }
+    return k;
 #endif
+}
+#endif
+
+/* Step f->p over plain string bytes. */
+static inline void skip_plain(struct fast *f)
+{
+    while (f->end - f->p >= SCAN_CHUNK) {
+        uint64_t m = special_bits(f->p);
+        if (m != 0) {
+            f->p += first_special(f->p, m);
+            return;
         }
-        f->p += 8;
+        f->p += SCAN_CHUNK;
     }
     while (f->p < f->end && *f->p >= 0x20 && *f->p < 0x80 && *f->p != '"' && *f->p != '\\') {
         f->p++;
@@ -601,118 +707,214 @@ static bool skip_escape(struct fast *f)
 }
 
 /*
- * A string at f->p (the opening quote): a new NUL-terminated copy, or NULL.
- * Rejects raw control characters, invalid UTF-8, unknown escapes, \u0000 and
- * unpaired surrogates.
+ * Step f->p over the byte @p c at it that ended a plain run and is not the
+ * closing quote: a UTF-8 sequence or an escape (then *escapes is set).
+ * False if it is neither valid nor allowed.
  */
-static char *fast_string(struct fast *f, size_t *len_out)
+static bool skip_special(struct fast *f, unsigned char c, bool *escapes)
 {
-    const unsigned char *s = ++f->p;
-    bool escapes = false;
+    if (c < 0x20) {
+        return false;
+    }
+    if (c >= 0x80) {
+        size_t n = utf8_seq(f->p, f->end);
+        f->p += n;
+        return n != 0;
+    }
+    *escapes = true;
+    return skip_escape(f);
+}
+
+/*
+ * Step f->p from the first byte of a string's body to its closing quote,
+ * checking the body: false on raw control characters, invalid UTF-8,
+ * unknown escapes, \u0000, unpaired surrogates or the end of the text.
+ */
+static inline bool fast_scan(struct fast *f, bool *escapes)
+{
     for (;;) {
         skip_plain(f);
         if (f->p >= f->end) {
-            return NULL;
+            return false;
         }
         unsigned char c = *f->p;
         if (c == '"') {
-            break;
+            return true;
         }
-        if (c < 0x20) {
-            return NULL;
-        }
-        if (c >= 0x80) {
-            size_t n = utf8_seq(f->p, f->end);
-            if (n == 0) {
-                return NULL;
-            }
-            f->p += n;
-            continue;
-        }
-        /* a backslash */
-        escapes = true;
-        if (!skip_escape(f)) {
-            return NULL;
+        if (!skip_special(f, c, escapes)) {
+            return false;
         }
     }
-    size_t raw = (size_t)(f->p - s);
-    unsigned char *out = fast_alloc(f, raw + 1);
+}
+
+/*
+ * The checked string body [s, e) as a new NUL-terminated block, decoded
+ * when it has @p escapes; *len: its length. NULL only on malloc failure.
+ */
+static inline char *fast_copy(struct fast *f, const unsigned char *s, const unsigned char *e,
+                              bool escapes, size_t *len)
+{
+    size_t raw = (size_t)(e - s);
+    size_t size = ROUND16(raw + 1);
+    unsigned char *out = fast_alloc(f, size);
     if (out == NULL) {
         return NULL;
     }
-    size_t n = escapes ? unescape(out, s, f->p) : (memcpy(out, s, raw), raw);
-    out[n] = '\0';
-    *len_out = n;
-    f->p++; /* the closing quote */
+    if (escapes) {
+        raw = unescape(out, s, e);
+    } else if ((size_t)(f->end - s) >= size) {
+        for (size_t i = 0; i < raw; i += 16) {
+            memcpy(out + i, s + i, 16); /* the block has room, the text has bytes */
+        }
+    } else {
+        memcpy(out, s, raw);
+    }
+    out[raw] = '\0';
+    *len = raw;
     return (char *)out;
+}
+
+/*
+ * The common string, ASCII without escapes, copied into the arena while it
+ * is scanned (f->p: its first byte). The chunk is only taken once the
+ * closing quote is found; NULL with f->p unchanged for any other string,
+ * without an arena or when the chunk or the text ends first: then
+ * fast_string_body scans and copies in two passes.
+ */
+static inline char *fast_plain_copy(struct fast *f, size_t *len)
+{
+    if (f->room < TAG_SIZE + SCAN_CHUNK) {
+        return NULL;
+    }
+    const unsigned char *s = f->p;
+    unsigned char *out = f->bump + TAG_SIZE;
+    size_t text = (size_t)(f->end - s);
+    size_t lim = text < f->room - TAG_SIZE ? text : f->room - TAG_SIZE;
+    for (size_t i = 0; lim - i >= SCAN_CHUNK; i += SCAN_CHUNK) {
+        uint64_t m = special_bits(s + i);
+        memcpy(out + i, s + i, SCAN_CHUNK);
+        if (m == 0) {
+            continue;
+        }
+        size_t n = i + first_special(s + i, m);
+        if (s[n] != '"') {
+            return NULL;
+        }
+        /* room is a multiple of 16 and >= TAG_SIZE + i + SCAN_CHUNK, so the block fits */
+        size_t need = TAG_SIZE + ROUND16(n + 1);
+        uint64_t tag = TAG_ARENA;
+        memcpy(f->bump, &tag, sizeof(tag));
+        f->bump += need;
+        f->room -= need;
+        out[n] = '\0';
+        *len = n;
+        f->p = s + n + 1;
+        return (char *)out;
+    }
+    return NULL;
+}
+
+/* Any string body at f->p, scanned then copied; f->p ends past the closing quote. */
+static char *fast_string_slow(struct fast *f, size_t *len)
+{
+    const unsigned char *s = f->p;
+    bool escapes = false;
+    if (!fast_scan(f, &escapes)) {
+        return NULL;
+    }
+    char *out = fast_copy(f, s, f->p, escapes, len);
+    f->p++; /* the closing quote */
+    return out;
+}
+
+/*
+ * The string body at f->p (after the opening quote) as a new checked,
+ * decoded, NUL-terminated block; *len: its length. f->p ends past the
+ * closing quote. NULL if the string is not valid.
+ */
+static inline char *fast_string_body(struct fast *f, size_t *len)
+{
+    char *out = fast_plain_copy(f, len);
+    return out != NULL ? out : fast_string_slow(f, len);
+}
+
+/*
+ * Step *q over decimal digits, appending them to *mant, which sticks at
+ * UINT64_MAX once it is too large to be exact anyway. @return how many.
+ */
+static inline size_t fast_digits(const unsigned char **q, const unsigned char *end, uint64_t *mant)
+{
+    const unsigned char *p = *q;
+    uint64_t m = *mant;
+    while (p < end && *p >= '0' && *p <= '9') {
+        m = m < UINT64_C(100000000000000000) ? m * 10 + (uint64_t)(*p - '0') : UINT64_MAX;
+        p++;
+    }
+    size_t n = (size_t)(p - *q);
+    *q = p;
+    *mant = m;
+    return n;
+}
+
+/* Powers of ten that a double holds exactly. */
+static const double s_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/*
+ * The value of the number text [s, s + len): exact without strtod when the
+ * digits (@p mant, @p frac of them after the point, no exponent) fit in 53
+ * bits and 10^frac is exact, since one correctly rounded division then
+ * gives what strtod gives.
+ */
+static double fast_number_value(const unsigned char *s, size_t len, uint64_t mant, size_t frac,
+                                bool exact)
+{
+#if FLT_EVAL_METHOD != 0
+    exact = exact && frac == 0; /* wider intermediates could round twice */
+#endif
+    if (exact && mant <= (UINT64_C(1) << 53) && frac < sizeof(s_pow10) / sizeof(s_pow10[0])) {
+        double v = (double)mant / s_pow10[frac];
+        return *s == '-' ? -v : v;
+    }
+    char text[64];
+    memcpy(text, s, len);
+    text[len] = '\0';
+    return strtod(text, NULL);
 }
 
 /* An RFC 8259 number into @p item; false if not one (or a very long one). */
 static bool fast_number(struct fast *f, cJSON *item)
 {
     const unsigned char *s = f->p;
-    const unsigned char *q = s;
-    if (q < f->end && *q == '-') {
-        q++;
-    }
-    if (q >= f->end || *q < '0' || *q > '9') {
-        return false;
-    }
-    bool integral = true;
+    const unsigned char *q = s < f->end && *s == '-' ? s + 1 : s;
     uint64_t mant = 0;
-    size_t digits = 0;
-    if (*q == '0') {
-        q++;
-    } else {
-        while (q < f->end && *q >= '0' && *q <= '9') {
-            mant = mant * 10 + (uint64_t)(*q++ - '0');
-            digits++;
-            if (digits > 18) {
-                integral = false; /* keep going, strtod decides */
-            }
-        }
+    size_t whole = fast_digits(&q, f->end, &mant);
+    if (whole == 0 || (whole > 1 && q[-(ptrdiff_t)whole] == '0')) {
+        return false; /* none, or a leading zero (cJSON's leniency: the careful path) */
     }
+    size_t frac = 0;
     if (q < f->end && *q == '.') {
-        integral = false;
         q++;
-        if (q >= f->end || *q < '0' || *q > '9') {
+        if ((frac = fast_digits(&q, f->end, &mant)) == 0) {
             return false;
-        }
-        while (q < f->end && *q >= '0' && *q <= '9') {
-            q++;
         }
     }
-    if (q < f->end && (*q == 'e' || *q == 'E')) {
-        integral = false;
-        q++;
-        if (q < f->end && (*q == '+' || *q == '-')) {
-            q++;
-        }
-        if (q >= f->end || *q < '0' || *q > '9') {
+    bool exponent = q < f->end && (*q == 'e' || *q == 'E');
+    if (exponent) {
+        q += q + 1 < f->end && (q[1] == '+' || q[1] == '-') ? 2 : 1;
+        uint64_t ignored = 0;
+        if (fast_digits(&q, f->end, &ignored) == 0) {
             return false;
-        }
-        while (q < f->end && *q >= '0' && *q <= '9') {
-            q++;
         }
     }
     size_t len = (size_t)(q - s);
     /* numbers over 63 characters (never seen in practice) go the careful way */
-    if (len > 63 || (q < f->end && (*q == '+' || *q == '-' || *q == '.' || *q == 'e' || *q == 'E' ||
-                                    (*q >= '0' && *q <= '9')))) {
+    if (len > 63 ||
+        (q < f->end && (*q == '+' || *q == '-' || *q == '.' || *q == 'e' || *q == 'E'))) {
         return false;
     }
-    double v;
-    if (integral && mant <= (UINT64_C(1) << 53)) {
-        v = (double)mant; /* exact, as strtod would give */
-        if (*s == '-') {
-            v = -v;
-        }
-    } else {
-        char text[64];
-        memcpy(text, s, len);
-        text[len] = '\0';
-        v = strtod(text, NULL);
-    }
+    double v = fast_number_value(s, len, mant, frac, !exponent);
     item->valuedouble = v;
     if (v >= (double)INT_MAX) {
         item->valueint = INT_MAX;
@@ -725,7 +927,7 @@ static bool fast_number(struct fast *f, cJSON *item)
     return true;
 }
 
-static bool fast_literal(struct fast *f, const char *word, size_t n)
+static inline bool fast_literal(struct fast *f, const char *word, size_t n)
 {
     if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n) != 0) {
         return false;
@@ -734,177 +936,256 @@ static bool fast_literal(struct fast *f, const char *word, size_t n)
     return true;
 }
 
-static cJSON *fast_value(struct fast *f);
-
-/* Append @p item to @p parent's children (cJSON keeps the last in child->prev). */
-static void fast_link(cJSON *parent, cJSON *item)
+/*
+ * A new empty node appended to @p parent's children after @p last (NULL:
+ * it is the first). Linked before it is filled, so that a failed parse
+ * leaves one tree for cJSON_Delete. NULL only on malloc failure.
+ */
+static inline cJSON *fast_child(struct fast *f, cJSON *parent, cJSON *last)
 {
-    cJSON *first = parent->child;
-    if (first == NULL) {
+    cJSON *item = fast_alloc(f, NODE_SIZE);
+    if (item == NULL) {
+        return NULL;
+    }
+    memset(item, 0, sizeof(*item));
+    if (last == NULL) {
         parent->child = item;
-        item->prev = item;
     } else {
-        cJSON *last = first->prev;
         last->next = item;
         item->prev = last;
-        first->prev = item;
     }
+    parent->child->prev = item; /* cJSON keeps the last child in first->prev */
+    return item;
 }
 
-/* Members compared pairwise for duplicates; larger objects are sorted at the end. */
-#define SMALL_OBJECT 16
+/* Members checked for duplicates on the way; larger objects are sorted at the end. */
+#define SMALL_OBJECT 32
 
-/* A cheap summary of a member name: equal names, equal summaries. */
-static uint64_t name_sig(const char *s, size_t n)
+/* The member names of one object so far, as summaries (equal names, equal summaries). */
+struct fast_names {
+    uint64_t bloom; /* one bit per summary, to skip most comparisons */
+    size_t count;
+    uint64_t sigs[SMALL_OBJECT];
+};
+
+/* The @p n bytes at @p s (n < 8) as an 8-byte load would give them, the rest zero. */
+static inline uint64_t low_bytes_mask(size_t n)
 {
-    uint64_t head = 0;
-    uint64_t tail = 0;
-    memcpy(&head, s, n < 8 ? n : 8);
-    memcpy(&tail, s + (n < 8 ? 0 : n - 8), n < 8 ? n : 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return ~(UINT64_MAX >> (8 * n));
+#else
+    return (UINT64_C(1) << (8 * n)) - 1;
+#endif
+}
+
+/*
+ * A cheap summary of the member name @p s (n bytes, in a block of at least
+ * 16: see fast_copy): its length, first and last eight bytes.
+ */
+static inline uint64_t name_sig(const char *s, size_t n)
+{
+    uint64_t head;
+    uint64_t tail;
+    memcpy(&head, s, 8);
+    if (n < 8) {
+        head &= low_bytes_mask(n);
+        tail = head;
+    } else {
+        memcpy(&tail, s + n - 8, 8);
+    }
     return head ^ ((tail << 29) | (tail >> 35)) ^ ((uint64_t)n * UINT64_C(0x9e3779b97f4a7c15));
 }
 
 /*
- * A member name and its colon at f->p; false if not there or a duplicate of
- * one of the first SMALL_OBJECT names (@p sigs / @p names, @p members so far).
+ * Whether the name of @p item (the newest member of @p obj, @p n bytes) is
+ * none of the earlier ones. Past SMALL_OBJECT members it says yes: the
+ * caller checks the whole object at its end.
  */
-static char *fast_member_name(struct fast *f, uint64_t *sigs, const char **names, size_t members)
+static bool fast_unique(struct fast_names *names, const cJSON *obj, const cJSON *item, size_t n)
 {
-    size_t n;
-    char *name = NULL;
-    if (f->p >= f->end || *f->p != '"' || (name = fast_string(f, &n)) == NULL) {
-        return NULL;
+    if (names->count >= SMALL_OBJECT) {
+        names->count++;
+        return true;
     }
-    if (members < SMALL_OBJECT) {
-        uint64_t sig = name_sig(name, n);
-        for (size_t k = 0; k < members; k++) {
-            if (sigs[k] == sig && strcmp(names[k], name) == 0) {
-                cJSON_free(name);
-                return NULL; /* a duplicate: the careful path names it */
-            }
+    uint64_t sig = name_sig(item->string, n);
+    uint64_t bit = UINT64_C(1) << ((sig * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+    bool maybe = false;
+    for (size_t k = 0; (names->bloom & bit) != 0 && k < names->count && !maybe; k++) {
+        maybe = names->sigs[k] == sig;
+    }
+    for (const cJSON *c = obj->child; maybe && c != item; c = c->next) {
+        if (strcmp(c->string, item->string) == 0) {
+            return false; /* a duplicate: the careful path names it */
         }
-        sigs[members] = sig;
-        names[members] = name;
     }
-    fast_ws(f);
-    if (f->p >= f->end || *f->p != ':') {
-        cJSON_free(name);
-        return NULL;
-    }
-    f->p++;
-    fast_ws(f);
-    return name;
+    names->bloom |= bit;
+    names->sigs[names->count++] = sig;
+    return true;
 }
 
 /*
- * Elements or members up to the closing bracket; false on any error,
- * a duplicate member name included.
+ * A member name and its colon at f->p (after whitespace): a new child of
+ * @p obj after @p last, named, not yet filled; NULL if the name or the colon
+ * is not there or the name is a duplicate.
  */
-static bool fast_container(struct fast *f, cJSON *item, bool object)
+static cJSON *fast_member(struct fast *f, cJSON *obj, cJSON *last, struct fast_names *names)
 {
-    unsigned char close = object ? '}' : ']';
-    uint64_t sigs[SMALL_OBJECT];
-    const char *names[SMALL_OBJECT];
-    size_t members = 0;
+    if (fast_peek(f) != '"') {
+        return NULL;
+    }
+    f->p++;
+    size_t n = 0;
+    char *name = fast_string_body(f, &n);
+    if (name == NULL) {
+        return NULL;
+    }
+    cJSON *item = fast_child(f, obj, last);
+    if (item == NULL) {
+        cJSON_free(name);
+        return NULL;
+    }
+    item->string = name;
+    if (!fast_unique(names, obj, item, n) || fast_peek(f) != ':') {
+        return NULL;
+    }
+    f->p++;
+    return item;
+}
+
+/* The string value at f->p (the opening quote) into @p item. */
+static inline bool fast_string(struct fast *f, cJSON *item)
+{
+    item->type = cJSON_String;
+    f->p++;
+    size_t n;
+    item->valuestring = fast_string_body(f, &n);
+    return item->valuestring != NULL;
+}
+
+static bool fast_fill(struct fast *f, cJSON *item, int c);
+
+/* fast_fill with the most common value, a string, handled in line. */
+static inline bool fast_value(struct fast *f, cJSON *item, int c)
+{
+    return c == '"' ? fast_string(f, item) : fast_fill(f, item, c);
+}
+
+/* The members of the object at f->p ('{') into @p obj; false on any error. */
+static bool fast_object(struct fast *f, cJSON *obj)
+{
+    struct fast_names names;
+    names.bloom = 0;
+    names.count = 0;
     if (++f->depth > ECSREV_JSON_MAX_DEPTH) {
         return false;
     }
     f->p++;
-    fast_ws(f);
-    if (f->p < f->end && *f->p == close) {
-        f->p++;
-        f->depth--;
-        return true;
-    }
-    for (;;) {
-        char *name = NULL;
-        if (object && (name = fast_member_name(f, sigs, names, members++)) == NULL) {
-            return false;
-        }
-        cJSON *child = fast_value(f);
-        if (child == NULL) {
-            cJSON_free(name);
-            return false;
-        }
-        child->string = name;
-        fast_link(item, child);
-        fast_ws(f);
-        if (f->p >= f->end) {
-            return false;
-        }
-        if (*f->p == ',') {
+    int c = fast_peek(f);
+    if (c != '}') {
+        cJSON *last = NULL;
+        for (;;) {
+            last = fast_member(f, obj, last, &names);
+            if (last == NULL || !fast_value(f, last, fast_peek(f))) {
+                return false;
+            }
+            c = fast_peek(f);
+            if (c != ',') {
+                break;
+            }
             f->p++;
-            fast_ws(f);
-            continue;
         }
-        if (*f->p != close) {
+        if (c != '}') {
             return false;
         }
-        f->p++;
-        f->depth--;
-        return members <= SMALL_OBJECT || duplicate_member(item) == NULL;
     }
+    f->p++;
+    f->depth--;
+    return names.count <= SMALL_OBJECT || duplicate_member(obj) == NULL;
 }
 
-/* One value at f->p (no leading whitespace): a new node, or NULL. */
-static cJSON *fast_value(struct fast *f)
+/* The elements of the array at f->p ('[') into @p arr; false on any error. */
+static bool fast_array(struct fast *f, cJSON *arr)
 {
-    if (f->p >= f->end) {
-        return NULL;
+    if (++f->depth > ECSREV_JSON_MAX_DEPTH) {
+        return false;
     }
-    cJSON *item = NULL;
-    bool ok = false;
-    switch (*f->p) {
-    case '{':
-    case '[':
-        if ((item = fast_node(f, *f->p == '{' ? cJSON_Object : cJSON_Array)) != NULL) {
-            ok = fast_container(f, item, *f->p == '{');
+    f->p++;
+    int c = fast_peek(f);
+    if (c != ']') {
+        cJSON *last = NULL;
+        for (;;) {
+            last = fast_child(f, arr, last);
+            if (last == NULL || !fast_value(f, last, c)) {
+                return false;
+            }
+            c = fast_peek(f);
+            if (c != ',') {
+                break;
+            }
+            f->p++;
+            c = fast_peek(f);
         }
-        break;
+        if (c != ']') {
+            return false;
+        }
+    }
+    f->p++;
+    f->depth--;
+    return true;
+}
+
+/* The value at f->p, whose first byte is @p c (-1: none), into @p item. */
+static bool fast_fill(struct fast *f, cJSON *item, int c)
+{
+    switch (c) {
     case '"':
-        if ((item = fast_node(f, cJSON_String)) != NULL) {
-            size_t n;
-            ok = (item->valuestring = fast_string(f, &n)) != NULL;
-        }
-        break;
+        return fast_string(f, item);
+    case '{':
+        item->type = cJSON_Object;
+        return fast_object(f, item);
+    case '[':
+        item->type = cJSON_Array;
+        return fast_array(f, item);
     case 't':
-        ok = fast_literal(f, "true", 4) && (item = fast_node(f, cJSON_True)) != NULL;
-        if (ok) {
-            item->valueint = 1; /* as cJSON sets it */
-        }
-        break;
+        item->type = cJSON_True;
+        item->valueint = 1; /* as cJSON sets it */
+        return fast_literal(f, "true", 4);
     case 'f':
-        ok = fast_literal(f, "false", 5) && (item = fast_node(f, cJSON_False)) != NULL;
-        break;
+        item->type = cJSON_False;
+        return fast_literal(f, "false", 5);
     case 'n':
-        ok = fast_literal(f, "null", 4) && (item = fast_node(f, cJSON_NULL)) != NULL;
-        break;
+        item->type = cJSON_NULL;
+        return fast_literal(f, "null", 4);
     default:
-        if ((item = fast_node(f, cJSON_Number)) != NULL) {
-            ok = fast_number(f, item);
-        }
-        break;
+        item->type = cJSON_Number;
+        return fast_number(f, item);
     }
-    if (!ok) {
-        cJSON_Delete(item);
-        return NULL;
-    }
-    return item;
 }
 
 /* The whole text as one value, or NULL for "let the careful path say why". */
 static cJSON *fast_parse(const char *data, size_t len, struct ecsrev_json_arena *arena)
 {
-    struct fast f = {(const unsigned char *)data, (const unsigned char *)data + len,
-                     s_hooks_installed ? arena : NULL, 0};
-    fast_ws(&f);
-    cJSON *doc = fast_value(&f);
+    struct fast f = {(const unsigned char *)data,
+                     (const unsigned char *)data + len,
+                     NULL,
+                     0,
+                     s_hooks_installed ? arena : NULL,
+                     0};
+    fast_take(&f);
+    struct arena_chunk *start = f.arena != NULL ? f.arena->head : NULL;
+    size_t start_used = start != NULL ? start->used : 0;
+    cJSON *doc = fast_alloc(&f, NODE_SIZE);
     if (doc == NULL) {
         return NULL;
     }
-    fast_ws(&f);
-    if (f.p != f.end) {
+    memset(doc, 0, sizeof(*doc));
+    bool ok = fast_fill(&f, doc, fast_peek(&f)) && fast_peek(&f) == -1;
+    fast_give(&f);
+    if (!ok) {
         cJSON_Delete(doc);
+        if (start != NULL && f.arena->head == start) {
+            start->used = start_used; /* nothing else was put in the arena meanwhile */
+        }
         return NULL;
     }
     return doc;

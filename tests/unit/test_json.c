@@ -92,6 +92,16 @@ static void test_edge_cases(void **state)
         "1.7976931348623157e308",
         "0.1",
         "1.00000000000000011102230246251565404236316680908203125",
+        "123.456",
+        "-0.001",
+        "0.30000000000000004",
+        "900719925474099.2",
+        "900719925474099.3",
+        "9007199254740993.1",
+        "0.0000000000000000000001",
+        "0.00000000000000000000001",
+        "1.5e3",
+        "[1.25,-2.5e-3,0.0]",
         "true",
         "false",
         "null",
@@ -168,17 +178,22 @@ static void test_edge_cases(void **state)
             fail_msg("accepted [%s]", rejected[i]);
         }
     }
-    /* objects over the 16 members compared pairwise: sorted check */
-    char obj[512];
-    size_t o = 0;
-    obj[o++] = '{';
-    for (int i = 0; i < 20; i++) {
-        o += (size_t)snprintf(obj + o, sizeof(obj) - o, "%s\"member%02d\":%d", i ? "," : "", i, i);
+    /* duplicates found on the way (up to 32 members) and by the sorted check past that */
+    for (int members = 20; members <= 40; members += 20) {
+        char obj[1024];
+        size_t o = 0;
+        obj[o++] = '{';
+        for (int i = 0; i < members; i++) {
+            o += (size_t)snprintf(obj + o, sizeof(obj) - o, "%s\"member%02d\":%d", i ? "," : "", i,
+                                  i);
+        }
+        (void)snprintf(obj + o, sizeof(obj) - o, "}");
+        assert_int_equal(agree_str(obj), 1);
+        (void)snprintf(obj + o, sizeof(obj) - o, ",\"member07\":1}");
+        assert_int_equal(agree_str(obj), 0);
+        (void)snprintf(obj + o, sizeof(obj) - o, ",\"member%02d\":1}", members - 1);
+        assert_int_equal(agree_str(obj), 0);
     }
-    (void)snprintf(obj + o, sizeof(obj) - o, "}");
-    assert_int_equal(agree_str(obj), 1);
-    (void)snprintf(obj + o, sizeof(obj) - o, ",\"member07\":1}");
-    assert_int_equal(agree_str(obj), 0);
     /* names alike in length, head and tail */
     assert_int_equal(agree_str("{\"abcdefgh-1-ijklmnop\":1,\"abcdefgh-2-ijklmnop\":2}"), 1);
     assert_int_equal(agree_str("{\"abcdefgh-1-ijklmnop\":1,\"abcdefgh-1-ijklmnop\":2}"), 0);
@@ -267,6 +282,69 @@ static void test_mutations(void **state)
     assert_true(accepted < total - total / 20);
 }
 
+/* Random decimals: the exact path (53-bit digits, up to 22 after the point) against strtod. */
+static void test_decimals(void **state)
+{
+    (void)state;
+    char text[64];
+    for (int i = 0; i < 20000; i++) {
+        uint64_t mant = next_rand() >> (11 + next_rand() % 50);
+        int frac = (int)(next_rand() % 25);
+        char digits[32];
+        int n = snprintf(digits, sizeof(digits), "%0*llu", frac + 1, (unsigned long long)mant);
+        int whole = n - frac;
+        (void)snprintf(text, sizeof(text), "%s%.*s%s%.*s", next_rand() % 2 ? "-" : "", whole,
+                       digits, frac > 0 ? "." : "", frac, digits + whole);
+        if (!agree_str(text)) {
+            fail_msg("rejected [%s]", text);
+        }
+    }
+}
+
+/*
+ * Strings of every length up to 80 (plain, with an escape, with UTF-8), many
+ * times over: the plain ones are copied while scanned, and their copies meet
+ * the end of arena chunks and of the text at every offset.
+ */
+static void test_string_lengths(void **state)
+{
+    (void)state;
+    size_t cap = 400000;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    size_t n = 0;
+    doc[n++] = '[';
+    for (int round = 0; n + 300 < cap; round++) {
+        int len = round % 81;
+        int kind = (round / 81) % 3;
+        char sep = round > 0 ? ',' : ' ';
+        doc[n++] = sep;
+        doc[n++] = '"';
+        for (int k = 0; k < len; k++) {
+            doc[n++] = (char)('a' + (k + round) % 26);
+        }
+        if (kind == 1) {
+            memcpy(doc + n, "\\n", 2);
+            n += 2;
+        } else if (kind == 2) {
+            memcpy(doc + n, "\xc3\xa9", 2);
+            n += 2;
+        }
+        doc[n++] = '"';
+    }
+    doc[n++] = ']';
+    assert_int_equal(agree(doc, n), 1);
+    /* the last string ends right before the end of the text, at every length */
+    for (int len = 0; len <= 40; len++) {
+        char tail[64];
+        int t = snprintf(tail, sizeof(tail), "\"%.*s\"", len,
+                         "0123456789abcdefghijklmnopqrstuvwxyzABCDE");
+        assert_int_equal(agree(tail, (size_t)t), 1);
+        assert_int_equal(agree(tail, (size_t)t - 1), 0);
+    }
+    free(doc);
+}
+
 static void test_arena_and_hooks(void **state)
 {
     (void)state;
@@ -319,10 +397,9 @@ int main(void)
     ecsrev_json_init();
     s_arena = ecsrev_json_arena_new();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_edge_cases),
-        cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_arena_and_hooks),
+        cmocka_unit_test(test_edge_cases),     cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_mutations),      cmocka_unit_test(test_decimals),
+        cmocka_unit_test(test_string_lengths), cmocka_unit_test(test_arena_and_hooks),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ecsrev_json_arena_free(s_arena);
