@@ -39,6 +39,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,11 +277,34 @@ int ecsrev_canon_number(struct ecsrev_buf *out, double d, struct ecsrev_error *e
  * bad UTF-8, a non-finite number); the writers stop at it, later output is
  * dropped, and the message set with it stays.
  */
+/* The schema's member names (ecsrev_canon__schema_names), recognized by their address. */
+struct name_pool {
+    uintptr_t base;
+    size_t size;
+};
+
+static struct name_pool name_pool(void)
+{
+    const char *base = NULL;
+    size_t size = 0;
+    ecsrev_canon__schema_names(&base, &size);
+    struct name_pool pool = {(uintptr_t)base, size};
+    return pool;
+}
+
+/* Whether @p s is a name of @p pool (only the starts of names ever point into it). */
+static bool pool_has(const struct name_pool *pool, const char *s)
+{
+    uintptr_t at = (uintptr_t)s - pool->base; /* integers: s may point anywhere */
+    return at != 0 && at < pool->size;
+}
+
 struct writer {
     struct ecsrev_buf *out;
     struct ecsrev_error *err;
     int rc;
     size_t n;
+    struct name_pool names;
     char tmp[4096];
 };
 
@@ -290,6 +314,7 @@ static void w_init(struct writer *w, struct ecsrev_buf *out, struct ecsrev_error
     w->err = err;
     w->rc = 0;
     w->n = 0;
+    w->names = name_pool();
 }
 
 static void w_flush(struct writer *w)
@@ -608,11 +633,67 @@ static void put_string_slow(struct writer *w, const char *s)
     }
 }
 
+/* A vector of 16 bytes (GCC's and clang's vector extension: SSE2 on x86-64). */
+#define BLOCK_ATTR __attribute__((vector_size(16)))
+
+/* Whether any of the 16 bytes at @p s needs work, as word_needs_work tells for 8. */
+static bool block_needs_work(const char *s)
+{
+    unsigned char v BLOCK_ATTR;
+    memcpy(&v, s, sizeof(v));
+    /* below 0x20 or from 0x80: exactly the bytes that v - 0x20 takes to 0x60 and above */
+    signed char bad BLOCK_ATTR =
+        (signed char BLOCK_ATTR)((v - 0x20) >= 0x60) | (v == '"') | (v == '\\');
+    uint64_t half[2];
+    memcpy(half, &bad, sizeof(half));
+    return (half[0] | half[1]) != 0;
+}
+
+/*
+ * Copy @p s (@p len bytes) to @p d if it is printable ASCII only, checked a
+ * block (16 bytes) or a word (8) at a time, the last one overlapping the one
+ * before; false (d partly written) for any other string.
+ */
+static bool copy_plain(char *d, const char *s, size_t len)
+{
+    uint64_t word;
+    uint64_t last;
+    if (len >= 16) {
+        for (size_t i = 0; i + 16 <= len; i += 16) {
+            if (block_needs_work(s + i)) {
+                return false;
+            }
+            memcpy(d + i, s + i, 16);
+        }
+        if (block_needs_work(s + len - 16)) {
+            return false;
+        }
+        memcpy(d + len - 16, s + len - 16, 16);
+        return true;
+    }
+    if (len >= 8) {
+        memcpy(&word, s, sizeof(word));
+        memcpy(&last, s + len - 8, sizeof(last));
+        if (word_needs_work(word) || word_needs_work(last)) {
+            return false;
+        }
+        memcpy(d, &word, sizeof(word));
+        memcpy(d + len - 8, &last, sizeof(last));
+        return true;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s_byte_class[(unsigned char)s[i]] != BYTE_PLAIN) {
+            return false;
+        }
+        d[i] = s[i];
+    }
+    return true;
+}
+
 /*
  * Fast path for the common string: printable ASCII only (no escape, no UTF-8
- * to check) that fits in the staging array. Checked and copied eight bytes at
- * a time, the last word overlapping the one before; false (nothing written)
- * for any other string.
+ * to check) that fits in the staging array; false (nothing written) for any
+ * other string.
  */
 static bool put_plain_string(struct writer *w, const char *s, size_t len)
 {
@@ -623,27 +704,8 @@ static bool put_plain_string(struct writer *w, const char *s, size_t len)
         }
     }
     char *d = w->tmp + w->n + 1; /* after the opening quote */
-    uint64_t word;
-    if (len < 8) {
-        for (size_t i = 0; i < len; i++) {
-            if (s_byte_class[(unsigned char)s[i]] != BYTE_PLAIN) {
-                return false;
-            }
-            d[i] = s[i];
-        }
-    } else {
-        for (size_t i = 0; i + 8 <= len; i += 8) {
-            memcpy(&word, s + i, sizeof(word));
-            if (word_needs_work(word)) {
-                return false;
-            }
-            memcpy(d + i, &word, sizeof(word));
-        }
-        memcpy(&word, s + len - 8, sizeof(word)); /* the tail, as a whole word */
-        if (word_needs_work(word)) {
-            return false;
-        }
-        memcpy(d + len - 8, &word, sizeof(word));
+    if (!copy_plain(d, s, len)) {
+        return false;
     }
     d[-1] = '"';
     d[len] = '"';
@@ -667,13 +729,38 @@ int ecsrev_canon__write_string(struct ecsrev_buf *out, const char *s, struct ecs
     return w.rc;
 }
 
-/* ecsrev_canon__strcmp16 of member names, deciding most pairs by their first bytes inline. */
-static int name_order(const char *a, const char *b)
+/*
+ * A member name: the schema's names (set by the normalizer) have a known
+ * length and nothing to escape; any other goes through put_string.
+ */
+static void put_name(struct writer *w, const char *name)
+{
+    size_t len = pool_has(&w->names, name) ? (unsigned char)name[-1] : 0; /* length byte */
+    if (len == 0 || len + 2 > sizeof(w->tmp) - w->n) {
+        put_string(w, name);
+        return;
+    }
+    char *d = w->tmp + w->n;
+    d[0] = '"';
+    memcpy(d + 1, name, len);
+    d[len + 1] = '"';
+    w->n += len + 2;
+}
+
+/*
+ * ecsrev_canon__strcmp16 of member names: two schema names by their
+ * addresses (the pool is in this order), most other pairs by their first
+ * bytes inline.
+ */
+static int name_order(const struct name_pool *pool, const char *a, const char *b)
 {
     unsigned char ca = (unsigned char)a[0];
     unsigned char cb = (unsigned char)b[0];
     if (ca != cb && ca < 0xee && cb < 0xee) {
         return (int)ca - (int)cb;
+    }
+    if (pool_has(pool, a) && pool_has(pool, b)) {
+        return ((uintptr_t)a > (uintptr_t)b) - ((uintptr_t)a < (uintptr_t)b);
     }
     return ecsrev_canon__strcmp16(a, b);
 }
@@ -685,18 +772,18 @@ static int name_order(const char *a, const char *b)
  * Sort @p m[0..n) by member name in RFC 8785 order: binary insertion, stable,
  * one comparison per member when they are in order already (canonical input).
  */
-static void sort_by_name(const cJSON **m, size_t n)
+static void sort_by_name(const cJSON **m, size_t n, const struct name_pool *pool)
 {
     for (size_t i = 1; i < n; i++) {
         const cJSON *x = m[i];
-        if (name_order(m[i - 1]->string, x->string) <= 0) {
+        if (name_order(pool, m[i - 1]->string, x->string) <= 0) {
             continue;
         }
         size_t lo = 0;
         size_t hi = i - 1; /* m[hi] > x: find the first member greater than x */
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if (name_order(m[mid]->string, x->string) <= 0) {
+            if (name_order(pool, m[mid]->string, x->string) <= 0) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -712,8 +799,8 @@ static void sort_by_name(const cJSON **m, size_t n)
  * The members of object @p item in RFC 8785 order, in @p stack if they fit
  * (MEMBERS_ON_STACK), else in *heap, which the caller frees.
  */
-static const cJSON **ordered_members(const cJSON *item, const cJSON **stack, const cJSON ***heap,
-                                     size_t *n_out)
+static const cJSON **ordered_members(const cJSON *item, const struct name_pool *pool,
+                                     const cJSON **stack, const cJSON ***heap, size_t *n_out)
 {
     size_t n = 0;
     for (const cJSON *c = item->child; c != NULL; c = c->next) {
@@ -731,7 +818,7 @@ static const cJSON **ordered_members(const cJSON *item, const cJSON **stack, con
     for (const cJSON *c = item->child; c != NULL; c = c->next) {
         m[i++] = c;
     }
-    sort_by_name(m, n);
+    sort_by_name(m, n, pool);
     *n_out = n;
     return m;
 }
@@ -747,7 +834,8 @@ void ecsrev_canon__sort_members(cJSON *item)
     const cJSON *stack[MEMBERS_ON_STACK];
     const cJSON **heap = NULL;
     size_t n = 0;
-    const cJSON **m = ordered_members(item, stack, &heap, &n);
+    struct name_pool pool = name_pool();
+    const cJSON **m = ordered_members(item, &pool, stack, &heap, &n);
     /* Relink in order; cJSON keeps the last item in child->prev. The casts
        drop the const that ordered_members puts on item's own children. */
     for (size_t i = 0; i < n; i++) {
@@ -766,7 +854,7 @@ static void put_value(struct writer *w, const cJSON *item);
 /* One "name":value member. */
 static void put_member(struct writer *w, const cJSON *member)
 {
-    put_string(w, member->string);
+    put_name(w, member->string);
     w_char(w, ':');
     put_value(w, member);
 }
@@ -776,7 +864,7 @@ static void put_object(struct writer *w, const cJSON *item)
     const cJSON *stack[MEMBERS_ON_STACK];
     const cJSON **heap = NULL;
     size_t n = 0;
-    const cJSON **m = ordered_members(item, stack, &heap, &n);
+    const cJSON **m = ordered_members(item, &w->names, stack, &heap, &n);
     w_char(w, '{');
     for (size_t i = 0; i < n && w->rc == 0; i++) {
         if (i > 0) {
@@ -850,6 +938,44 @@ static bool is_omitted(const char *name, const char *const *omit)
     return false;
 }
 
+/* Append the bytes [start, end) that @p src has written (flushed or staged) to @p dst. */
+static void w_copy(struct writer *dst, const struct writer *src, size_t start, size_t end)
+{
+    size_t flushed = src->out->len;
+    if (start < flushed) {
+        size_t stop = end < flushed ? end : flushed;
+        w_bytes(dst, src->out->ptr + start, stop - start);
+        start = stop;
+    }
+    if (start < end) {
+        w_bytes(dst, src->tmp + (start - flushed), end - start);
+    }
+}
+
+/*
+ * The members written to canon that config keeps: runs of consecutive kept
+ * members, [start, end) of canon with the commas between them, copied to
+ * config when a run ends (most documents: two or three runs).
+ */
+struct kept_run {
+    size_t start;
+    size_t end; /* 0: no run yet */
+    bool config_empty;
+};
+
+static void run_copy(struct writer *wf, const struct writer *wc, struct kept_run *run)
+{
+    if (run->end == 0 || wc->rc != 0) {
+        return; /* nothing to copy, or wc dropped bytes */
+    }
+    if (!run->config_empty) {
+        w_char(wf, ',');
+    }
+    run->config_empty = false;
+    w_copy(wf, wc, run->start, run->end);
+    run->end = 0;
+}
+
 int ecsrev_canon__write_split(struct ecsrev_buf *canon, struct ecsrev_buf *config, const cJSON *doc,
                               const char *const *omit, struct ecsrev_error *err)
 {
@@ -861,26 +987,26 @@ int ecsrev_canon__write_split(struct ecsrev_buf *canon, struct ecsrev_buf *confi
     const cJSON *stack[MEMBERS_ON_STACK];
     const cJSON **heap = NULL;
     size_t n = 0;
-    const cJSON **m = ordered_members(doc, stack, &heap, &n);
-    bool config_empty = true;
+    const cJSON **m = ordered_members(doc, &wc.names, stack, &heap, &n);
+    struct kept_run run = {0, 0, true};
     w_char(&wc, '{');
     w_char(&wf, '{');
-    for (size_t i = 0; i < n && wc.rc == 0 && wf.rc == 0; i++) {
+    for (size_t i = 0; i < n && wc.rc == 0; i++) {
         if (i > 0) {
             w_char(&wc, ',');
         }
         size_t start = w_pos(&wc);
         put_member(&wc, m[i]);
-        w_flush(&wc); /* the member's bytes are now at canon->ptr + start */
-        if (wc.rc != 0 || is_omitted(m[i]->string, omit)) {
-            continue;
+        if (is_omitted(m[i]->string, omit)) {
+            run_copy(&wf, &wc, &run);
+        } else if (run.end != 0) {
+            run.end = w_pos(&wc); /* the run goes on, with the comma before this member */
+        } else {
+            run.start = start;
+            run.end = w_pos(&wc);
         }
-        if (!config_empty) {
-            w_char(&wf, ',');
-        }
-        config_empty = false;
-        w_bytes(&wf, canon->ptr + start, canon->len - start);
     }
+    run_copy(&wf, &wc, &run);
     w_char(&wc, '}');
     w_char(&wf, '}');
     w_flush(&wc);

@@ -134,11 +134,18 @@ struct ecsrev_canon__member;
 struct ecsrev_canon__shape {
     enum ecsrev_canon__type type;
     const struct ecsrev_canon__member *members; /**< OBJECT */
-    size_t n_members;                           /**< OBJECT */
-    const struct ecsrev_canon__shape *element;  /**< ARRAY items, MAP values */
+    size_t n_members;                           /**< OBJECT (at most 255) */
+    /** OBJECT: the members whose name starts with 'a' + k are
+        members[first[k]] .. members[first[k + 1] - 1] (all start with a-z) */
+    const unsigned char *first;
+    const struct ecsrev_canon__shape *element; /**< ARRAY items, MAP values */
 };
 
-/** A named member of an OBJECT shape. Member tables are sorted by name (strcmp). */
+/**
+ * A named member of an OBJECT shape. Member tables are sorted by name
+ * (strcmp); @p name points into the schema's pool of names (see
+ * ecsrev_canon__schema_names).
+ */
 struct ecsrev_canon__member {
     const char *name;
     const struct ecsrev_canon__shape *shape;
@@ -146,6 +153,15 @@ struct ecsrev_canon__member {
 
 /** The ServiceRevision shape (generated table in revision_schema.c). */
 const struct ecsrev_canon__shape *ecsrev_canon__revision_shape(void);
+
+/**
+ * The schema's pool of member names, [*base, *base + *size): each name is
+ * preceded by its length (one byte) and followed by a NUL. The normalizer
+ * points the names of known members there. Such names are plain ASCII
+ * identifiers, so they need no escaping, and the pool is in RFC 8785 order,
+ * so two of them compare as their addresses do.
+ */
+void ecsrev_canon__schema_names(const char **base, size_t *size);
 
 /** The member @p name of OBJECT shape @p shape, or NULL if unknown. */
 const struct ecsrev_canon__shape *

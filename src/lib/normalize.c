@@ -27,6 +27,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,27 +97,47 @@ struct ecsrev_array_rule ecsrev_canon_array_rule(const char *path)
     return list;
 }
 
-const struct ecsrev_canon__shape *
-ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape, const char *name)
+/* The member @p name of OBJECT shape @p shape, or NULL if unknown. */
+static const struct ecsrev_canon__member *find_member(const struct ecsrev_canon__shape *shape,
+                                                      const char *name)
 {
-    /* Member tables are generated sorted by name: binary search. */
-    size_t lo = 0;
-    size_t hi = shape != NULL ? shape->n_members : 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *m = shape->members[mid].name;
-        /* most probes differ in the first byte: decide those without a call */
-        int c = m[0] != name[0] ? (unsigned char)m[0] - (unsigned char)name[0] : strcmp(m, name);
-        if (c == 0) {
-            return shape->members[mid].shape;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
+    /* the members with name's first letter (one to four of them), by the index */
+    unsigned k = (unsigned)(unsigned char)name[0] - 'a';
+    if (shape == NULL || shape->first == NULL || k >= 26) {
+        return NULL;
+    }
+    for (size_t i = shape->first[k]; i < shape->first[k + 1]; i++) {
+        const char *m = shape->members[i].name;
+        /* m == name: a name normalized before */
+        if (m == name || (m[1] == name[1] && strcmp(m + 1, name + 1) == 0)) {
+            return &shape->members[i];
         }
     }
     return NULL;
+}
+
+const struct ecsrev_canon__shape *
+ecsrev_canon__member_shape(const struct ecsrev_canon__shape *shape, const char *name)
+{
+    const struct ecsrev_canon__member *m = find_member(shape, name);
+    return m != NULL ? m->shape : NULL;
+}
+
+/*
+ * Point the name of member @p c at the schema's copy of it, @p name (equal
+ * text): the writer then knows its length and order without reading it.
+ * cJSON_StringIsConst keeps cJSON_Delete off the static string.
+ */
+static void intern_name(cJSON *c, const char *name)
+{
+    if (c->string == name) {
+        return;
+    }
+    if ((c->type & cJSON_StringIsConst) == 0) {
+        cJSON_free(c->string);
+    }
+    c->string = (char *)(uintptr_t)name; /* never written through: the flag says so */
+    c->type |= cJSON_StringIsConst;
 }
 
 /* ---- ordering arrays ---------------------------------------------------- */
@@ -559,6 +580,45 @@ static int order_array(cJSON *array, const struct frame *at, struct ecsrev_error
     return rule.kind != ECSREV_ARRAY_LIST ? sort_array(array, &rule, err) : 0;
 }
 
+/* Whether @p item needs no walk: a string, number or boolean of its model type. */
+static bool scalar_done(const struct ecsrev_canon__shape *shape, const cJSON *item)
+{
+    int type = item->type & 0xff;
+    switch (shape->type) {
+    case ECSREV_CANON__STRING:
+        return type == cJSON_String;
+    case ECSREV_CANON__NUMBER:
+        return type == cJSON_Number;
+    case ECSREV_CANON__BOOLEAN:
+        return type == cJSON_True || type == cJSON_False;
+    default:
+        return false;
+    }
+}
+
+/*
+ * Walk the members of an OBJECT: known ones get the schema's name (see
+ * intern_name) and are checked; unknown ones are kept as they are.
+ */
+static int walk_object(cJSON *item, const struct ecsrev_canon__shape *shape, const struct frame *at,
+                       struct ecsrev_error *err)
+{
+    int rc = 0;
+    cJSON *next = NULL;
+    for (cJSON *c = item->child; rc == 0 && c != NULL; c = next) {
+        next = c->next; /* c may be replaced (timestamps) */
+        const struct ecsrev_canon__member *m = find_member(shape, c->string);
+        if (m == NULL) {
+            continue; /* unknown members are kept as they are */
+        }
+        intern_name(c, m->name);
+        if (!scalar_done(m->shape, c)) {
+            rc = walk_child(item, c, m->shape, c->string, 0, at, err);
+        }
+    }
+    return rc;
+}
+
 static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__shape *shape,
                       const struct frame *at, struct ecsrev_error *err)
 {
@@ -574,18 +634,7 @@ static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__sha
     case ECSREV_CANON__TIMESTAMP:
         return convert_timestamp(parent, item, at, err);
     case ECSREV_CANON__OBJECT:
-        for (cJSON *c = item->child; rc == 0 && c != NULL; c = next) {
-            next = c->next; /* c may be replaced (timestamps) */
-            const struct ecsrev_canon__shape *ms = ecsrev_canon__member_shape(shape, c->string);
-            if (ms == NULL) {
-                continue; /* unknown members are kept as they are */
-            }
-            if (ms->type == ECSREV_CANON__STRING && type_matches(ms->type, c)) {
-                continue; /* the most common case, and nothing to do */
-            }
-            rc = walk_child(item, c, ms, c->string, 0, at, err);
-        }
-        return rc;
+        return walk_object(item, shape, at, err);
     case ECSREV_CANON__MAP:
         for (cJSON *c = item->child; rc == 0 && c != NULL; c = next) {
             next = c->next;
@@ -595,7 +644,9 @@ static int walk_value(cJSON *parent, cJSON *item, const struct ecsrev_canon__sha
     case ECSREV_CANON__ARRAY:
         for (cJSON *c = item->child; rc == 0 && c != NULL; c = next, index++) {
             next = c->next;
-            rc = walk_child(item, c, shape->element, NULL, index, at, err);
+            if (!scalar_done(shape->element, c)) {
+                rc = walk_child(item, c, shape->element, NULL, index, at, err);
+            }
         }
         return rc == 0 ? order_array(item, at, err) : rc;
     default:
@@ -680,13 +731,32 @@ struct arn_parts {
     char service[256];
 };
 
-/* Copy the next @p sep-terminated field of allowed characters; advance *p. */
-static bool take_field(const char **p, char sep, char *out, size_t cap, const char *allowed)
+/* Characters allowed in the parts of a revision ARN (bits of arn_class). */
+enum arn_chars {
+    ARN_LOWER = 1, /* a-z 0-9 - */
+    ARN_NAME = 2,  /* A-Z a-z 0-9 - _ */
+    ARN_DIGIT = 4, /* 0-9 */
+};
+
+static unsigned arn_class(char ch)
+{
+    unsigned char c = (unsigned char)ch;
+    if (c >= '0' && c <= '9') {
+        return ARN_LOWER | ARN_NAME | ARN_DIGIT;
+    }
+    if ((c >= 'a' && c <= 'z') || c == '-') {
+        return ARN_LOWER | ARN_NAME;
+    }
+    return (c >= 'A' && c <= 'Z') || c == '_' ? ARN_NAME : 0;
+}
+
+/* Copy the next @p sep-terminated field of @p allowed characters; advance *p. */
+static bool take_field(const char **p, char sep, char *out, size_t cap, unsigned allowed)
 {
     size_t n = 0;
     const char *s = *p;
     while (*s != '\0' && *s != sep) {
-        if (strchr(allowed, *s) == NULL || n + 1 >= cap) {
+        if ((arn_class(*s) & allowed) == 0 || n + 1 >= cap) {
             return false;
         }
         out[n++] = *s++;
@@ -698,9 +768,6 @@ static bool take_field(const char **p, char sep, char *out, size_t cap, const ch
     *p = s + 1;
     return true;
 }
-
-#define ARN_LOWER "abcdefghijklmnopqrstuvwxyz0123456789-"
-#define ARN_NAME "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 /* arn:<partition>:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id> */
 static bool parse_revision_arn(const char *arn, struct arn_parts *out)
@@ -716,7 +783,7 @@ static bool parse_revision_arn(const char *arn, struct arn_parts *out)
     }
     p += 4;
     if (!take_field(&p, ':', out->region, sizeof(out->region), ARN_LOWER) ||
-        !take_field(&p, ':', out->account, sizeof(out->account), "0123456789") ||
+        !take_field(&p, ':', out->account, sizeof(out->account), ARN_DIGIT) ||
         strlen(out->account) != 12 || strncmp(p, "service-revision/", 17) != 0) {
         return false;
     }
@@ -725,25 +792,61 @@ static bool parse_revision_arn(const char *arn, struct arn_parts *out)
         !take_field(&p, '/', out->service, sizeof(out->service), ARN_NAME)) {
         return false;
     }
-    size_t n = strlen(p);
-    return n > 0 && n < 256 && strspn(p, ARN_NAME) == n;
+    size_t n = 0;
+    while ((arn_class(p[n]) & ARN_NAME) != 0) {
+        n++;
+    }
+    return n > 0 && n < 256 && p[n] == '\0';
 }
 
-static char *string_member(const cJSON *doc, const char *name)
+/* The top-level members that from_tree reads, found in one pass (find_identity). */
+enum identity_slot {
+    ID_ARN,     /* serviceRevisionArn */
+    ID_SERVICE, /* serviceArn */
+    ID_CLUSTER, /* clusterArn */
+    ID_TASK,    /* taskDefinition */
+    ID_CREATED, /* createdAt */
+    ID_MANAGED, /* ecsManagedResources */
+    ID_COUNT,
+};
+
+static const char *const s_identity_names[ID_COUNT] = {
+    "serviceRevisionArn", "serviceArn", "clusterArn",
+    "taskDefinition",     "createdAt",  "ecsManagedResources",
+};
+
+/* found[slot] = the first member of @p doc named s_identity_names[slot], or NULL. */
+static void find_identity(const cJSON *found[ID_COUNT], const cJSON *doc)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+    for (int i = 0; i < ID_COUNT; i++) {
+        found[i] = NULL;
+    }
+    for (const cJSON *c = doc->child; c != NULL; c = c->next) {
+        const char *name = c->string != NULL ? c->string : "";
+        for (int i = 0; i < ID_COUNT; i++) {
+            const char *want = s_identity_names[i];
+            if (found[i] == NULL && name[0] == want[0] && strcmp(name, want) == 0) {
+                found[i] = c;
+                break;
+            }
+        }
+    }
+}
+
+static char *string_value(const cJSON *v)
+{
     return cJSON_IsString(v) ? ecsrev_xstrdup(v->valuestring) : NULL;
 }
 
-static int fill_identity(struct ecsrev_revision *rev, const cJSON *doc, unsigned flags,
-                         struct ecsrev_error *err)
+static int fill_identity(struct ecsrev_revision *rev, const cJSON *const found[ID_COUNT],
+                         unsigned flags, struct ecsrev_error *err)
 {
     bool strict = (flags & ECSREV_NORMALIZE_REQUIRE_IDENTITY) != 0;
-    rev->arn = string_member(doc, "serviceRevisionArn");
-    rev->service_arn = string_member(doc, "serviceArn");
-    rev->cluster_arn = string_member(doc, "clusterArn");
-    rev->task_definition = string_member(doc, "taskDefinition");
-    const cJSON *created = cJSON_GetObjectItemCaseSensitive(doc, "createdAt");
+    rev->arn = string_value(found[ID_ARN]);
+    rev->service_arn = string_value(found[ID_SERVICE]);
+    rev->cluster_arn = string_value(found[ID_CLUSTER]);
+    rev->task_definition = string_value(found[ID_TASK]);
+    const cJSON *created = found[ID_CREATED];
     rev->created_ms = ECSREV_TIME_NONE;
     if (cJSON_IsString(created)) {
         int rc = ecsrev_time_parse(&rev->created_ms, created->valuestring, err);
@@ -799,12 +902,16 @@ int ecsrev_revision__from_tree(struct ecsrev_revision *out, cJSON *doc, unsigned
     out->created_ms = ECSREV_TIME_NONE;
     struct ecsrev_buf canon = ECSREV_BUF_INIT;
     struct ecsrev_buf config = ECSREV_BUF_INIT;
+    const cJSON *found[ID_COUNT];
     int rc;
-    if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) < 0 ||
-        (rc = fill_identity(out, doc, flags, err)) < 0) {
+    if ((rc = ecsrev_canon__normalize_tree(doc, flags, err)) < 0) {
         goto done;
     }
-    if (cJSON_GetObjectItemCaseSensitive(doc, "ecsManagedResources") == NULL) {
+    find_identity(found, doc);
+    if ((rc = fill_identity(out, found, flags, err)) < 0) {
+        goto done;
+    }
+    if (found[ID_MANAGED] == NULL) {
         /* the configuration document is the canonical one without the
            identity members: one serialization for both */
         rc = ecsrev_canon__write_split(&canon, &config, doc, s_identity_members, err);

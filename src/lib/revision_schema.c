@@ -8,382 +8,642 @@
  */
 #include "canon_priv.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "banned.h"
 
-static const struct ecsrev_canon__shape s_string = {ECSREV_CANON__STRING, NULL, 0, NULL};
-static const struct ecsrev_canon__shape s_number = {ECSREV_CANON__NUMBER, NULL, 0, NULL};
-static const struct ecsrev_canon__shape s_boolean = {ECSREV_CANON__BOOLEAN, NULL, 0, NULL};
-static const struct ecsrev_canon__shape s_timestamp = {ECSREV_CANON__TIMESTAMP, NULL, 0, NULL};
+static const struct ecsrev_canon__shape s_string = {ECSREV_CANON__STRING, NULL, 0, NULL, NULL};
+static const struct ecsrev_canon__shape s_number = {ECSREV_CANON__NUMBER, NULL, 0, NULL, NULL};
+static const struct ecsrev_canon__shape s_boolean = {ECSREV_CANON__BOOLEAN, NULL, 0, NULL, NULL};
+static const struct ecsrev_canon__shape s_timestamp = {ECSREV_CANON__TIMESTAMP, NULL, 0, NULL,
+                                                       NULL};
+
+/* Member names: length byte, name, NUL; in RFC 8785 order (see the generator). */
+static const char s_names[] = "\026accessLogConfiguration\0"
+                              "\012accessType\0"
+                              "\025advancedConfiguration\0"
+                              "\027alternateTargetGroupArn\0"
+                              "\036applicationAutoScalingPolicies\0"
+                              "\003arn\0"
+                              "\016assignPublicIp\0"
+                              "\013autoScaling\0"
+                              "\022awsPcaAuthorityArn\0"
+                              "\023awsvpcConfiguration\0"
+                              "\004base\0"
+                              "\020capacityProvider\0"
+                              "\030capacityProviderStrategy\0"
+                              "\013certificate\0"
+                              "\015clientAliases\0"
+                              "\012clusterArn\0"
+                              "\017containerImages\0"
+                              "\015containerName\0"
+                              "\015containerPort\0"
+                              "\017cpuArchitecture\0"
+                              "\011createdAt\0"
+                              "\015discoveryName\0"
+                              "\007dnsName\0"
+                              "\012domainName\0"
+                              "\023ecsManagedResources\0"
+                              "\007enabled\0"
+                              "\011encrypted\0"
+                              "\010endpoint\0"
+                              "\005exact\0"
+                              "\027fargateEphemeralStorage\0"
+                              "\016filesystemType\0"
+                              "\006format\0"
+                              "\020guardDutyEnabled\0"
+                              "\006header\0"
+                              "\017healthCheckPath\0"
+                              "\017healthCheckPort\0"
+                              "\022idleTimeoutSeconds\0"
+                              "\005image\0"
+                              "\013imageDigest\0"
+                              "\026includeQueryParameters\0"
+                              "\014ingressPaths\0"
+                              "\023ingressPortOverride\0"
+                              "\004iops\0"
+                              "\032issuerCertificateAuthority\0"
+                              "\003key\0"
+                              "\006kmsKey\0"
+                              "\010kmsKeyId\0"
+                              "\012launchType\0"
+                              "\010listener\0"
+                              "\014loadBalancer\0"
+                              "\020loadBalancerName\0"
+                              "\032loadBalancerSecurityGroups\0"
+                              "\015loadBalancers\0"
+                              "\020logConfiguration\0"
+                              "\011logDriver\0"
+                              "\014logGroupName\0"
+                              "\011logGroups\0"
+                              "\020managedEBSVolume\0"
+                              "\013maxCapacity\0"
+                              "\006metric\0"
+                              "\014metricAlarms\0"
+                              "\024metricConfigurations\0"
+                              "\013metricNames\0"
+                              "\013minCapacity\0"
+                              "\012monitoring\0"
+                              "\004name\0"
+                              "\011namespace\0"
+                              "\024networkConfiguration\0"
+                              "\007options\0"
+                              "\011overrides\0"
+                              "\030perRequestTimeoutSeconds\0"
+                              "\016platformFamily\0"
+                              "\017platformVersion\0"
+                              "\012policyType\0"
+                              "\004port\0"
+                              "\010portName\0"
+                              "\026productionListenerRule\0"
+                              "\015propagateTags\0"
+                              "\013registryArn\0"
+                              "\021resolutionSeconds\0"
+                              "\025resolvedConfiguration\0"
+                              "\014resourceType\0"
+                              "\007roleArn\0"
+                              "\004rule\0"
+                              "\017runtimePlatform\0"
+                              "\016scalableTarget\0"
+                              "\006scheme\0"
+                              "\015secretOptions\0"
+                              "\020securityGroupIds\0"
+                              "\016securityGroups\0"
+                              "\012serviceArn\0"
+                              "\033serviceConnectConfiguration\0"
+                              "\021serviceRegistries\0"
+                              "\022serviceRevisionArn\0"
+                              "\025serviceSecurityGroups\0"
+                              "\010services\0"
+                              "\011sizeInGiB\0"
+                              "\012snapshotId\0"
+                              "\006status\0"
+                              "\014statusReason\0"
+                              "\011subnetIds\0"
+                              "\007subnets\0"
+                              "\021tagSpecifications\0"
+                              "\004tags\0"
+                              "\016targetGroupArn\0"
+                              "\014targetGroups\0"
+                              "\013targetValue\0"
+                              "\016taskDefinition\0"
+                              "\020testListenerRule\0"
+                              "\020testTrafficRules\0"
+                              "\012throughput\0"
+                              "\007timeout\0"
+                              "\003tls\0"
+                              "\011updatedAt\0"
+                              "\005value\0"
+                              "\011valueFrom\0"
+                              "\024volumeConfigurations\0"
+                              "\030volumeInitializationRate\0"
+                              "\012volumeType\0"
+                              "\030vpcLatticeConfigurations\0"
+                              "\006weight\0";
 
 static const struct ecsrev_canon__member s_CapacityProviderStrategyItem_members[] = {
-    {"base", &s_number},
-    {"capacityProvider", &s_string},
-    {"weight", &s_number},
+    {s_names + 192 /* base */, &s_number},
+    {s_names + 198 /* capacityProvider */, &s_string},
+    {s_names + 1778 /* weight */, &s_number},
 };
+static const unsigned char s_CapacityProviderStrategyItem_first[27] = {
+    0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3};
 static const struct ecsrev_canon__shape s_CapacityProviderStrategyItem = {
-    ECSREV_CANON__OBJECT, s_CapacityProviderStrategyItem_members, 3, NULL};
+    ECSREV_CANON__OBJECT, s_CapacityProviderStrategyItem_members, 3,
+    s_CapacityProviderStrategyItem_first, NULL};
 static const struct ecsrev_canon__shape s_CapacityProviderStrategy = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_CapacityProviderStrategyItem};
+    ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_CapacityProviderStrategyItem};
 static const struct ecsrev_canon__member s_ContainerImage_members[] = {
-    {"containerName", &s_string},
-    {"image", &s_string},
-    {"imageDigest", &s_string},
+    {s_names + 299 /* containerName */, &s_string},
+    {s_names + 580 /* image */, &s_string},
+    {s_names + 587 /* imageDigest */, &s_string},
 };
-static const struct ecsrev_canon__shape s_ContainerImage = {ECSREV_CANON__OBJECT,
-                                                            s_ContainerImage_members, 3, NULL};
-static const struct ecsrev_canon__shape s_ContainerImages = {ECSREV_CANON__ARRAY, NULL, 0,
+static const unsigned char s_ContainerImage_first[27] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3,
+                                                         3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+static const struct ecsrev_canon__shape s_ContainerImage = {
+    ECSREV_CANON__OBJECT, s_ContainerImage_members, 3, s_ContainerImage_first, NULL};
+static const struct ecsrev_canon__shape s_ContainerImages = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                              &s_ContainerImage};
 static const struct ecsrev_canon__member s_ManagedApplicationAutoScalingPolicy_members[] = {
-    {"arn", &s_string},          {"metric", &s_string},       {"policyType", &s_string},
-    {"status", &s_string},       {"statusReason", &s_string}, {"targetValue", &s_number},
-    {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},           {s_names + 898 /* metric */, &s_string},
+    {s_names + 1098 /* policyType */, &s_string},   {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string}, {s_names + 1572 /* targetValue */, &s_number},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedApplicationAutoScalingPolicy_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 5, 6, 7, 7, 7, 7, 7, 7};
 static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicy = {
-    ECSREV_CANON__OBJECT, s_ManagedApplicationAutoScalingPolicy_members, 7, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedApplicationAutoScalingPolicy_members, 7,
+    s_ManagedApplicationAutoScalingPolicy_first, NULL};
 static const struct ecsrev_canon__shape s_ManagedApplicationAutoScalingPolicies = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ManagedApplicationAutoScalingPolicy};
+    ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_ManagedApplicationAutoScalingPolicy};
 static const struct ecsrev_canon__member s_ManagedScalableTarget_members[] = {
-    {"arn", &s_string},    {"maxCapacity", &s_number},  {"minCapacity", &s_number},
-    {"status", &s_string}, {"statusReason", &s_string}, {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},           {s_names + 885 /* maxCapacity */, &s_number},
+    {s_names + 955 /* minCapacity */, &s_number},   {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string}, {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedScalableTarget_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 5, 5, 6, 6, 6, 6, 6, 6};
 static const struct ecsrev_canon__shape s_ManagedScalableTarget = {
-    ECSREV_CANON__OBJECT, s_ManagedScalableTarget_members, 6, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedScalableTarget_members, 6, s_ManagedScalableTarget_first, NULL};
 static const struct ecsrev_canon__member s_ManagedAutoScaling_members[] = {
-    {"applicationAutoScalingPolicies", &s_ManagedApplicationAutoScalingPolicies},
-    {"scalableTarget", &s_ManagedScalableTarget},
+    {s_names + 85 /* applicationAutoScalingPolicies */, &s_ManagedApplicationAutoScalingPolicies},
+    {s_names + 1266 /* scalableTarget */, &s_ManagedScalableTarget},
 };
+static const unsigned char s_ManagedAutoScaling_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_ManagedAutoScaling = {
-    ECSREV_CANON__OBJECT, s_ManagedAutoScaling_members, 2, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedAutoScaling_members, 2, s_ManagedAutoScaling_first, NULL};
 static const struct ecsrev_canon__member s_ManagedCertificate_members[] = {
-    {"arn", &s_string},          {"domainName", &s_string},   {"status", &s_string},
-    {"statusReason", &s_string}, {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},           {s_names + 381 /* domainName */, &s_string},
+    {s_names + 1475 /* status */, &s_string},       {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedCertificate_first[27] = {
+    0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 4, 4, 5, 5, 5, 5, 5, 5};
 static const struct ecsrev_canon__shape s_ManagedCertificate = {
-    ECSREV_CANON__OBJECT, s_ManagedCertificate_members, 5, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedCertificate_members, 5, s_ManagedCertificate_first, NULL};
 static const struct ecsrev_canon__member s_ManagedListener_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},
+    {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
-static const struct ecsrev_canon__shape s_ManagedListener = {ECSREV_CANON__OBJECT,
-                                                             s_ManagedListener_members, 4, NULL};
-static const struct ecsrev_canon__shape s_StringList = {ECSREV_CANON__ARRAY, NULL, 0, &s_string};
+static const unsigned char s_ManagedListener_first[27] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                          1, 1, 1, 1, 1, 3, 3, 4, 4, 4, 4, 4, 4};
+static const struct ecsrev_canon__shape s_ManagedListener = {
+    ECSREV_CANON__OBJECT, s_ManagedListener_members, 4, s_ManagedListener_first, NULL};
+static const struct ecsrev_canon__shape s_StringList = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
+                                                        &s_string};
 static const struct ecsrev_canon__member s_ManagedLoadBalancer_members[] = {
-    {"arn", &s_string},          {"scheme", &s_string},       {"securityGroupIds", &s_StringList},
-    {"status", &s_string},       {"statusReason", &s_string}, {"subnetIds", &s_StringList},
-    {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},
+    {s_names + 1282 /* scheme */, &s_string},
+    {s_names + 1305 /* securityGroupIds */, &s_StringList},
+    {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1497 /* subnetIds */, &s_StringList},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedLoadBalancer_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6, 6, 7, 7, 7, 7, 7, 7};
 static const struct ecsrev_canon__shape s_ManagedLoadBalancer = {
-    ECSREV_CANON__OBJECT, s_ManagedLoadBalancer_members, 7, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedLoadBalancer_members, 7, s_ManagedLoadBalancer_first, NULL};
 static const struct ecsrev_canon__member s_ManagedSecurityGroup_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},
+    {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedSecurityGroup_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 4, 4, 4, 4, 4, 4};
 static const struct ecsrev_canon__shape s_ManagedSecurityGroup = {
-    ECSREV_CANON__OBJECT, s_ManagedSecurityGroup_members, 4, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedSecurityGroup_members, 4, s_ManagedSecurityGroup_first, NULL};
 static const struct ecsrev_canon__shape s_ManagedSecurityGroups = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                   &s_ManagedSecurityGroup};
+                                                                   NULL, &s_ManagedSecurityGroup};
 static const struct ecsrev_canon__member s_ManagedListenerRule_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},
+    {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedListenerRule_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 4, 4, 4, 4, 4, 4};
 static const struct ecsrev_canon__shape s_ManagedListenerRule = {
-    ECSREV_CANON__OBJECT, s_ManagedListenerRule_members, 4, NULL};
+    ECSREV_CANON__OBJECT, s_ManagedListenerRule_members, 4, s_ManagedListenerRule_first, NULL};
 static const struct ecsrev_canon__member s_ManagedTargetGroup_members[] = {
-    {"arn", &s_string},          {"healthCheckPath", &s_string}, {"healthCheckPort", &s_number},
-    {"port", &s_number},         {"status", &s_string},          {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},
+    {s_names + 526 /* healthCheckPath */, &s_string},
+    {s_names + 543 /* healthCheckPort */, &s_number},
+    {s_names + 1110 /* port */, &s_number},
+    {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedTargetGroup_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 6, 6, 7, 7, 7, 7, 7, 7};
 static const struct ecsrev_canon__shape s_ManagedTargetGroup = {
-    ECSREV_CANON__OBJECT, s_ManagedTargetGroup_members, 7, NULL};
-static const struct ecsrev_canon__shape s_ManagedTargetGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+    ECSREV_CANON__OBJECT, s_ManagedTargetGroup_members, 7, s_ManagedTargetGroup_first, NULL};
+static const struct ecsrev_canon__shape s_ManagedTargetGroups = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                                  &s_ManagedTargetGroup};
 static const struct ecsrev_canon__member s_ManagedIngressPath_members[] = {
-    {"accessType", &s_string},
-    {"certificate", &s_ManagedCertificate},
-    {"endpoint", &s_string},
-    {"listener", &s_ManagedListener},
-    {"loadBalancer", &s_ManagedLoadBalancer},
-    {"loadBalancerSecurityGroups", &s_ManagedSecurityGroups},
-    {"rule", &s_ManagedListenerRule},
-    {"targetGroups", &s_ManagedTargetGroups},
+    {s_names + 25 /* accessType */, &s_string},
+    {s_names + 242 /* certificate */, &s_ManagedCertificate},
+    {s_names + 434 /* endpoint */, &s_string},
+    {s_names + 728 /* listener */, &s_ManagedListener},
+    {s_names + 738 /* loadBalancer */, &s_ManagedLoadBalancer},
+    {s_names + 770 /* loadBalancerSecurityGroups */, &s_ManagedSecurityGroups},
+    {s_names + 1243 /* rule */, &s_ManagedListenerRule},
+    {s_names + 1558 /* targetGroups */, &s_ManagedTargetGroups},
 };
+static const unsigned char s_ManagedIngressPath_first[27] = {
+    0, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 3, 6, 6, 6, 6, 6, 6, 7, 7, 8, 8, 8, 8, 8, 8, 8};
 static const struct ecsrev_canon__shape s_ManagedIngressPath = {
-    ECSREV_CANON__OBJECT, s_ManagedIngressPath_members, 8, NULL};
-static const struct ecsrev_canon__shape s_ManagedIngressPaths = {ECSREV_CANON__ARRAY, NULL, 0,
+    ECSREV_CANON__OBJECT, s_ManagedIngressPath_members, 8, s_ManagedIngressPath_first, NULL};
+static const struct ecsrev_canon__shape s_ManagedIngressPaths = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                                  &s_ManagedIngressPath};
 static const struct ecsrev_canon__member s_ManagedLogGroup_members[] = {
-    {"arn", &s_string},          {"logGroupName", &s_string}, {"status", &s_string},
-    {"statusReason", &s_string}, {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},           {s_names + 842 /* logGroupName */, &s_string},
+    {s_names + 1475 /* status */, &s_string},       {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
-static const struct ecsrev_canon__shape s_ManagedLogGroup = {ECSREV_CANON__OBJECT,
-                                                             s_ManagedLogGroup_members, 5, NULL};
-static const struct ecsrev_canon__shape s_ManagedLogGroups = {ECSREV_CANON__ARRAY, NULL, 0,
+static const unsigned char s_ManagedLogGroup_first[27] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+                                                          2, 2, 2, 2, 2, 4, 4, 5, 5, 5, 5, 5, 5};
+static const struct ecsrev_canon__shape s_ManagedLogGroup = {
+    ECSREV_CANON__OBJECT, s_ManagedLogGroup_members, 5, s_ManagedLogGroup_first, NULL};
+static const struct ecsrev_canon__shape s_ManagedLogGroups = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                               &s_ManagedLogGroup};
 static const struct ecsrev_canon__member s_ManagedMetricAlarm_members[] = {
-    {"arn", &s_string},
-    {"status", &s_string},
-    {"statusReason", &s_string},
-    {"updatedAt", &s_timestamp},
+    {s_names + 117 /* arn */, &s_string},
+    {s_names + 1475 /* status */, &s_string},
+    {s_names + 1483 /* statusReason */, &s_string},
+    {s_names + 1663 /* updatedAt */, &s_timestamp},
 };
+static const unsigned char s_ManagedMetricAlarm_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 4, 4, 4, 4, 4, 4};
 static const struct ecsrev_canon__shape s_ManagedMetricAlarm = {
-    ECSREV_CANON__OBJECT, s_ManagedMetricAlarm_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ManagedMetricAlarms = {ECSREV_CANON__ARRAY, NULL, 0,
+    ECSREV_CANON__OBJECT, s_ManagedMetricAlarm_members, 4, s_ManagedMetricAlarm_first, NULL};
+static const struct ecsrev_canon__shape s_ManagedMetricAlarms = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                                  &s_ManagedMetricAlarm};
 static const struct ecsrev_canon__member s_ECSManagedResources_members[] = {
-    {"autoScaling", &s_ManagedAutoScaling},
-    {"ingressPaths", &s_ManagedIngressPaths},
-    {"logGroups", &s_ManagedLogGroups},
-    {"metricAlarms", &s_ManagedMetricAlarms},
-    {"serviceSecurityGroups", &s_ManagedSecurityGroups},
+    {s_names + 138 /* autoScaling */, &s_ManagedAutoScaling},
+    {s_names + 624 /* ingressPaths */, &s_ManagedIngressPaths},
+    {s_names + 856 /* logGroups */, &s_ManagedLogGroups},
+    {s_names + 906 /* metricAlarms */, &s_ManagedMetricAlarms},
+    {s_names + 1419 /* serviceSecurityGroups */, &s_ManagedSecurityGroups},
 };
+static const unsigned char s_ECSManagedResources_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5};
 static const struct ecsrev_canon__shape s_ECSManagedResources = {
-    ECSREV_CANON__OBJECT, s_ECSManagedResources_members, 5, NULL};
+    ECSREV_CANON__OBJECT, s_ECSManagedResources_members, 5, s_ECSManagedResources_first, NULL};
 static const struct ecsrev_canon__member s_DeploymentEphemeralStorage_members[] = {
-    {"kmsKeyId", &s_string},
+    {s_names + 706 /* kmsKeyId */, &s_string},
 };
+static const unsigned char s_DeploymentEphemeralStorage_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_DeploymentEphemeralStorage = {
-    ECSREV_CANON__OBJECT, s_DeploymentEphemeralStorage_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_DeploymentEphemeralStorage_members, 1,
+    s_DeploymentEphemeralStorage_first, NULL};
 static const struct ecsrev_canon__member s_AdvancedConfiguration_members[] = {
-    {"alternateTargetGroupArn", &s_string},
-    {"productionListenerRule", &s_string},
-    {"roleArn", &s_string},
-    {"testListenerRule", &s_string},
+    {s_names + 60 /* alternateTargetGroupArn */, &s_string},
+    {s_names + 1126 /* productionListenerRule */, &s_string},
+    {s_names + 1234 /* roleArn */, &s_string},
+    {s_names + 1601 /* testListenerRule */, &s_string},
 };
+static const unsigned char s_AdvancedConfiguration_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4};
 static const struct ecsrev_canon__shape s_AdvancedConfiguration = {
-    ECSREV_CANON__OBJECT, s_AdvancedConfiguration_members, 4, NULL};
+    ECSREV_CANON__OBJECT, s_AdvancedConfiguration_members, 4, s_AdvancedConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_LoadBalancer_members[] = {
-    {"advancedConfiguration", &s_AdvancedConfiguration},
-    {"containerName", &s_string},
-    {"containerPort", &s_number},
-    {"loadBalancerName", &s_string},
-    {"targetGroupArn", &s_string},
+    {s_names + 37 /* advancedConfiguration */, &s_AdvancedConfiguration},
+    {s_names + 299 /* containerName */, &s_string},
+    {s_names + 314 /* containerPort */, &s_number},
+    {s_names + 752 /* loadBalancerName */, &s_string},
+    {s_names + 1542 /* targetGroupArn */, &s_string},
 };
-static const struct ecsrev_canon__shape s_LoadBalancer = {ECSREV_CANON__OBJECT,
-                                                          s_LoadBalancer_members, 5, NULL};
-static const struct ecsrev_canon__shape s_LoadBalancers = {ECSREV_CANON__ARRAY, NULL, 0,
+static const unsigned char s_LoadBalancer_first[27] = {0, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4,
+                                                       4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5};
+static const struct ecsrev_canon__shape s_LoadBalancer = {
+    ECSREV_CANON__OBJECT, s_LoadBalancer_members, 5, s_LoadBalancer_first, NULL};
+static const struct ecsrev_canon__shape s_LoadBalancers = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                            &s_LoadBalancer};
-static const struct ecsrev_canon__shape s_MetricNamesList = {ECSREV_CANON__ARRAY, NULL, 0,
+static const struct ecsrev_canon__shape s_MetricNamesList = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                              &s_string};
 static const struct ecsrev_canon__member s_MetricConfiguration_members[] = {
-    {"metricNames", &s_MetricNamesList},
-    {"resolutionSeconds", &s_number},
+    {s_names + 942 /* metricNames */, &s_MetricNamesList},
+    {s_names + 1178 /* resolutionSeconds */, &s_number},
 };
+static const unsigned char s_MetricConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_MetricConfiguration = {
-    ECSREV_CANON__OBJECT, s_MetricConfiguration_members, 2, NULL};
+    ECSREV_CANON__OBJECT, s_MetricConfiguration_members, 2, s_MetricConfiguration_first, NULL};
 static const struct ecsrev_canon__shape s_MetricConfigurationList = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                     &s_MetricConfiguration};
+                                                                     NULL, &s_MetricConfiguration};
 static const struct ecsrev_canon__member s_MonitoringConfiguration_members[] = {
-    {"metricConfigurations", &s_MetricConfigurationList},
+    {s_names + 920 /* metricConfigurations */, &s_MetricConfigurationList},
 };
+static const unsigned char s_MonitoringConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_MonitoringConfiguration = {
-    ECSREV_CANON__OBJECT, s_MonitoringConfiguration_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_MonitoringConfiguration_members, 1, s_MonitoringConfiguration_first,
+    NULL};
 static const struct ecsrev_canon__member s_AwsVpcConfiguration_members[] = {
-    {"assignPublicIp", &s_string},
-    {"securityGroups", &s_StringList},
-    {"subnets", &s_StringList},
+    {s_names + 122 /* assignPublicIp */, &s_string},
+    {s_names + 1323 /* securityGroups */, &s_StringList},
+    {s_names + 1508 /* subnets */, &s_StringList},
 };
+static const unsigned char s_AwsVpcConfiguration_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3};
 static const struct ecsrev_canon__shape s_AwsVpcConfiguration = {
-    ECSREV_CANON__OBJECT, s_AwsVpcConfiguration_members, 3, NULL};
+    ECSREV_CANON__OBJECT, s_AwsVpcConfiguration_members, 3, s_AwsVpcConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_NetworkConfiguration_members[] = {
-    {"awsvpcConfiguration", &s_AwsVpcConfiguration},
+    {s_names + 171 /* awsvpcConfiguration */, &s_AwsVpcConfiguration},
 };
+static const unsigned char s_NetworkConfiguration_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_NetworkConfiguration = {
-    ECSREV_CANON__OBJECT, s_NetworkConfiguration_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_NetworkConfiguration_members, 1, s_NetworkConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_RuntimePlatformOverride_members[] = {
-    {"cpuArchitecture", &s_string},
+    {s_names + 329 /* cpuArchitecture */, &s_string},
 };
+static const unsigned char s_RuntimePlatformOverride_first[27] = {
+    0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_RuntimePlatformOverride = {
-    ECSREV_CANON__OBJECT, s_RuntimePlatformOverride_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_RuntimePlatformOverride_members, 1, s_RuntimePlatformOverride_first,
+    NULL};
 static const struct ecsrev_canon__member s_ServiceRevisionOverrides_members[] = {
-    {"runtimePlatform", &s_RuntimePlatformOverride},
+    {s_names + 1249 /* runtimePlatform */, &s_RuntimePlatformOverride},
 };
+static const unsigned char s_ServiceRevisionOverrides_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_ServiceRevisionOverrides = {
-    ECSREV_CANON__OBJECT, s_ServiceRevisionOverrides_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceRevisionOverrides_members, 1, s_ServiceRevisionOverrides_first,
+    NULL};
 static const struct ecsrev_canon__member s_ServiceRevisionLoadBalancer_members[] = {
-    {"productionListenerRule", &s_string},
-    {"targetGroupArn", &s_string},
+    {s_names + 1126 /* productionListenerRule */, &s_string},
+    {s_names + 1542 /* targetGroupArn */, &s_string},
 };
+static const unsigned char s_ServiceRevisionLoadBalancer_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancer = {
-    ECSREV_CANON__OBJECT, s_ServiceRevisionLoadBalancer_members, 2, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceRevisionLoadBalancer_members, 2,
+    s_ServiceRevisionLoadBalancer_first, NULL};
 static const struct ecsrev_canon__shape s_ServiceRevisionLoadBalancers = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceRevisionLoadBalancer};
+    ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_ServiceRevisionLoadBalancer};
 static const struct ecsrev_canon__member s_ResolvedConfiguration_members[] = {
-    {"loadBalancers", &s_ServiceRevisionLoadBalancers},
+    {s_names + 798 /* loadBalancers */, &s_ServiceRevisionLoadBalancers},
 };
+static const unsigned char s_ResolvedConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_ResolvedConfiguration = {
-    ECSREV_CANON__OBJECT, s_ResolvedConfiguration_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_ResolvedConfiguration_members, 1, s_ResolvedConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectAccessLogConfiguration_members[] = {
-    {"format", &s_string},
-    {"includeQueryParameters", &s_string},
+    {s_names + 492 /* format */, &s_string},
+    {s_names + 600 /* includeQueryParameters */, &s_string},
 };
+static const unsigned char s_ServiceConnectAccessLogConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_ServiceConnectAccessLogConfiguration = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectAccessLogConfiguration_members, 2, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectAccessLogConfiguration_members, 2,
+    s_ServiceConnectAccessLogConfiguration_first, NULL};
 static const struct ecsrev_canon__shape s_LogConfigurationOptionsMap = {ECSREV_CANON__MAP, NULL, 0,
-                                                                        &s_string};
+                                                                        NULL, &s_string};
 static const struct ecsrev_canon__member s_Secret_members[] = {
-    {"name", &s_string},
-    {"valueFrom", &s_string},
+    {s_names + 980 /* name */, &s_string},
+    {s_names + 1681 /* valueFrom */, &s_string},
 };
+static const unsigned char s_Secret_first[27] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_Secret = {ECSREV_CANON__OBJECT, s_Secret_members, 2,
-                                                    NULL};
-static const struct ecsrev_canon__shape s_SecretList = {ECSREV_CANON__ARRAY, NULL, 0, &s_Secret};
+                                                    s_Secret_first, NULL};
+static const struct ecsrev_canon__shape s_SecretList = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
+                                                        &s_Secret};
 static const struct ecsrev_canon__member s_LogConfiguration_members[] = {
-    {"logDriver", &s_string},
-    {"options", &s_LogConfigurationOptionsMap},
-    {"secretOptions", &s_SecretList},
+    {s_names + 831 /* logDriver */, &s_string},
+    {s_names + 1019 /* options */, &s_LogConfigurationOptionsMap},
+    {s_names + 1290 /* secretOptions */, &s_SecretList},
 };
-static const struct ecsrev_canon__shape s_LogConfiguration = {ECSREV_CANON__OBJECT,
-                                                              s_LogConfiguration_members, 3, NULL};
+static const unsigned char s_LogConfiguration_first[27] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1,
+                                                           1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3};
+static const struct ecsrev_canon__shape s_LogConfiguration = {
+    ECSREV_CANON__OBJECT, s_LogConfiguration_members, 3, s_LogConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectTestTrafficHeaderMatchRules_members[] = {
-    {"exact", &s_string},
+    {s_names + 444 /* exact */, &s_string},
 };
+static const unsigned char s_ServiceConnectTestTrafficHeaderMatchRules_first[27] = {
+    0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_ServiceConnectTestTrafficHeaderMatchRules = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficHeaderMatchRules_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficHeaderMatchRules_members, 1,
+    s_ServiceConnectTestTrafficHeaderMatchRules_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectTestTrafficHeaderRules_members[] = {
-    {"name", &s_string},
-    {"value", &s_ServiceConnectTestTrafficHeaderMatchRules},
+    {s_names + 980 /* name */, &s_string},
+    {s_names + 1674 /* value */, &s_ServiceConnectTestTrafficHeaderMatchRules},
 };
+static const unsigned char s_ServiceConnectTestTrafficHeaderRules_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_ServiceConnectTestTrafficHeaderRules = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficHeaderRules_members, 2, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficHeaderRules_members, 2,
+    s_ServiceConnectTestTrafficHeaderRules_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectTestTrafficRules_members[] = {
-    {"header", &s_ServiceConnectTestTrafficHeaderRules},
+    {s_names + 518 /* header */, &s_ServiceConnectTestTrafficHeaderRules},
 };
+static const unsigned char s_ServiceConnectTestTrafficRules_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_ServiceConnectTestTrafficRules = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficRules_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectTestTrafficRules_members, 1,
+    s_ServiceConnectTestTrafficRules_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectClientAlias_members[] = {
-    {"dnsName", &s_string},
-    {"port", &s_number},
-    {"testTrafficRules", &s_ServiceConnectTestTrafficRules},
+    {s_names + 372 /* dnsName */, &s_string},
+    {s_names + 1110 /* port */, &s_number},
+    {s_names + 1619 /* testTrafficRules */, &s_ServiceConnectTestTrafficRules},
 };
+static const unsigned char s_ServiceConnectClientAlias_first[27] = {
+    0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3};
 static const struct ecsrev_canon__shape s_ServiceConnectClientAlias = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectClientAlias_members, 3, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectClientAlias_members, 3, s_ServiceConnectClientAlias_first,
+    NULL};
 static const struct ecsrev_canon__shape s_ServiceConnectClientAliasList = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceConnectClientAlias};
+    ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_ServiceConnectClientAlias};
 static const struct ecsrev_canon__member s_TimeoutConfiguration_members[] = {
-    {"idleTimeoutSeconds", &s_number},
-    {"perRequestTimeoutSeconds", &s_number},
+    {s_names + 560 /* idleTimeoutSeconds */, &s_number},
+    {s_names + 1039 /* perRequestTimeoutSeconds */, &s_number},
 };
+static const unsigned char s_TimeoutConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_TimeoutConfiguration = {
-    ECSREV_CANON__OBJECT, s_TimeoutConfiguration_members, 2, NULL};
+    ECSREV_CANON__OBJECT, s_TimeoutConfiguration_members, 2, s_TimeoutConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectTlsCertificateAuthority_members[] = {
-    {"awsPcaAuthorityArn", &s_string},
+    {s_names + 151 /* awsPcaAuthorityArn */, &s_string},
 };
+static const unsigned char s_ServiceConnectTlsCertificateAuthority_first[27] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct ecsrev_canon__shape s_ServiceConnectTlsCertificateAuthority = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectTlsCertificateAuthority_members, 1, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectTlsCertificateAuthority_members, 1,
+    s_ServiceConnectTlsCertificateAuthority_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectTlsConfiguration_members[] = {
-    {"issuerCertificateAuthority", &s_ServiceConnectTlsCertificateAuthority},
-    {"kmsKey", &s_string},
-    {"roleArn", &s_string},
+    {s_names + 665 /* issuerCertificateAuthority */, &s_ServiceConnectTlsCertificateAuthority},
+    {s_names + 698 /* kmsKey */, &s_string},
+    {s_names + 1234 /* roleArn */, &s_string},
 };
+static const unsigned char s_ServiceConnectTlsConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 static const struct ecsrev_canon__shape s_ServiceConnectTlsConfiguration = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectTlsConfiguration_members, 3, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectTlsConfiguration_members, 3,
+    s_ServiceConnectTlsConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_ServiceConnectService_members[] = {
-    {"clientAliases", &s_ServiceConnectClientAliasList},
-    {"discoveryName", &s_string},
-    {"ingressPortOverride", &s_number},
-    {"portName", &s_string},
-    {"timeout", &s_TimeoutConfiguration},
-    {"tls", &s_ServiceConnectTlsConfiguration},
+    {s_names + 255 /* clientAliases */, &s_ServiceConnectClientAliasList},
+    {s_names + 357 /* discoveryName */, &s_string},
+    {s_names + 638 /* ingressPortOverride */, &s_number},
+    {s_names + 1116 /* portName */, &s_string},
+    {s_names + 1649 /* timeout */, &s_TimeoutConfiguration},
+    {s_names + 1658 /* tls */, &s_ServiceConnectTlsConfiguration},
 };
+static const unsigned char s_ServiceConnectService_first[27] = {
+    0, 0, 0, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6};
 static const struct ecsrev_canon__shape s_ServiceConnectService = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectService_members, 6, NULL};
-static const struct ecsrev_canon__shape s_ServiceConnectServiceList = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                       &s_ServiceConnectService};
+    ECSREV_CANON__OBJECT, s_ServiceConnectService_members, 6, s_ServiceConnectService_first, NULL};
+static const struct ecsrev_canon__shape s_ServiceConnectServiceList = {
+    ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_ServiceConnectService};
 static const struct ecsrev_canon__member s_ServiceConnectConfiguration_members[] = {
-    {"accessLogConfiguration", &s_ServiceConnectAccessLogConfiguration},
-    {"enabled", &s_boolean},
-    {"logConfiguration", &s_LogConfiguration},
-    {"namespace", &s_string},
-    {"services", &s_ServiceConnectServiceList},
+    {s_names + 1 /* accessLogConfiguration */, &s_ServiceConnectAccessLogConfiguration},
+    {s_names + 414 /* enabled */, &s_boolean},
+    {s_names + 813 /* logConfiguration */, &s_LogConfiguration},
+    {s_names + 986 /* namespace */, &s_string},
+    {s_names + 1442 /* services */, &s_ServiceConnectServiceList},
 };
+static const unsigned char s_ServiceConnectConfiguration_first[27] = {
+    0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5};
 static const struct ecsrev_canon__shape s_ServiceConnectConfiguration = {
-    ECSREV_CANON__OBJECT, s_ServiceConnectConfiguration_members, 5, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceConnectConfiguration_members, 5,
+    s_ServiceConnectConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_ServiceRegistry_members[] = {
-    {"containerName", &s_string},
-    {"containerPort", &s_number},
-    {"port", &s_number},
-    {"registryArn", &s_string},
+    {s_names + 299 /* containerName */, &s_string},
+    {s_names + 314 /* containerPort */, &s_number},
+    {s_names + 1110 /* port */, &s_number},
+    {s_names + 1165 /* registryArn */, &s_string},
 };
-static const struct ecsrev_canon__shape s_ServiceRegistry = {ECSREV_CANON__OBJECT,
-                                                             s_ServiceRegistry_members, 4, NULL};
-static const struct ecsrev_canon__shape s_ServiceRegistries = {ECSREV_CANON__ARRAY, NULL, 0,
+static const unsigned char s_ServiceRegistry_first[27] = {0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+                                                          2, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4};
+static const struct ecsrev_canon__shape s_ServiceRegistry = {
+    ECSREV_CANON__OBJECT, s_ServiceRegistry_members, 4, s_ServiceRegistry_first, NULL};
+static const struct ecsrev_canon__shape s_ServiceRegistries = {ECSREV_CANON__ARRAY, NULL, 0, NULL,
                                                                &s_ServiceRegistry};
 static const struct ecsrev_canon__member s_Tag_members[] = {
-    {"key", &s_string},
-    {"value", &s_string},
+    {s_names + 693 /* key */, &s_string},
+    {s_names + 1674 /* value */, &s_string},
 };
-static const struct ecsrev_canon__shape s_Tag = {ECSREV_CANON__OBJECT, s_Tag_members, 2, NULL};
-static const struct ecsrev_canon__shape s_Tags = {ECSREV_CANON__ARRAY, NULL, 0, &s_Tag};
+static const unsigned char s_Tag_first[27] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1,
+                                              1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2};
+static const struct ecsrev_canon__shape s_Tag = {ECSREV_CANON__OBJECT, s_Tag_members, 2,
+                                                 s_Tag_first, NULL};
+static const struct ecsrev_canon__shape s_Tags = {ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_Tag};
 static const struct ecsrev_canon__member s_EBSTagSpecification_members[] = {
-    {"propagateTags", &s_string},
-    {"resourceType", &s_string},
-    {"tags", &s_Tags},
+    {s_names + 1150 /* propagateTags */, &s_string},
+    {s_names + 1220 /* resourceType */, &s_string},
+    {s_names + 1536 /* tags */, &s_Tags},
 };
+static const unsigned char s_EBSTagSpecification_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 3};
 static const struct ecsrev_canon__shape s_EBSTagSpecification = {
-    ECSREV_CANON__OBJECT, s_EBSTagSpecification_members, 3, NULL};
+    ECSREV_CANON__OBJECT, s_EBSTagSpecification_members, 3, s_EBSTagSpecification_first, NULL};
 static const struct ecsrev_canon__shape s_EBSTagSpecifications = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                  &s_EBSTagSpecification};
+                                                                  NULL, &s_EBSTagSpecification};
 static const struct ecsrev_canon__member s_ServiceManagedEBSVolumeConfiguration_members[] = {
-    {"encrypted", &s_boolean}, {"filesystemType", &s_string},
-    {"iops", &s_number},       {"kmsKeyId", &s_string},
-    {"roleArn", &s_string},    {"sizeInGiB", &s_number},
-    {"snapshotId", &s_string}, {"tagSpecifications", &s_EBSTagSpecifications},
-    {"throughput", &s_number}, {"volumeInitializationRate", &s_number},
-    {"volumeType", &s_string},
+    {s_names + 423 /* encrypted */, &s_boolean},
+    {s_names + 476 /* filesystemType */, &s_string},
+    {s_names + 659 /* iops */, &s_number},
+    {s_names + 706 /* kmsKeyId */, &s_string},
+    {s_names + 1234 /* roleArn */, &s_string},
+    {s_names + 1452 /* sizeInGiB */, &s_number},
+    {s_names + 1463 /* snapshotId */, &s_string},
+    {s_names + 1517 /* tagSpecifications */, &s_EBSTagSpecifications},
+    {s_names + 1637 /* throughput */, &s_number},
+    {s_names + 1714 /* volumeInitializationRate */, &s_number},
+    {s_names + 1740 /* volumeType */, &s_string},
 };
+static const unsigned char s_ServiceManagedEBSVolumeConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 1, 2, 2, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 7, 9, 9, 11, 11, 11, 11, 11};
 static const struct ecsrev_canon__shape s_ServiceManagedEBSVolumeConfiguration = {
-    ECSREV_CANON__OBJECT, s_ServiceManagedEBSVolumeConfiguration_members, 11, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceManagedEBSVolumeConfiguration_members, 11,
+    s_ServiceManagedEBSVolumeConfiguration_first, NULL};
 static const struct ecsrev_canon__member s_ServiceVolumeConfiguration_members[] = {
-    {"managedEBSVolume", &s_ServiceManagedEBSVolumeConfiguration},
-    {"name", &s_string},
+    {s_names + 867 /* managedEBSVolume */, &s_ServiceManagedEBSVolumeConfiguration},
+    {s_names + 980 /* name */, &s_string},
 };
+static const unsigned char s_ServiceVolumeConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
 static const struct ecsrev_canon__shape s_ServiceVolumeConfiguration = {
-    ECSREV_CANON__OBJECT, s_ServiceVolumeConfiguration_members, 2, NULL};
+    ECSREV_CANON__OBJECT, s_ServiceVolumeConfiguration_members, 2,
+    s_ServiceVolumeConfiguration_first, NULL};
 static const struct ecsrev_canon__shape s_ServiceVolumeConfigurations = {
-    ECSREV_CANON__ARRAY, NULL, 0, &s_ServiceVolumeConfiguration};
+    ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_ServiceVolumeConfiguration};
 static const struct ecsrev_canon__member s_VpcLatticeConfiguration_members[] = {
-    {"portName", &s_string},
-    {"roleArn", &s_string},
-    {"targetGroupArn", &s_string},
+    {s_names + 1116 /* portName */, &s_string},
+    {s_names + 1234 /* roleArn */, &s_string},
+    {s_names + 1542 /* targetGroupArn */, &s_string},
 };
+static const unsigned char s_VpcLatticeConfiguration_first[27] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 3};
 static const struct ecsrev_canon__shape s_VpcLatticeConfiguration = {
-    ECSREV_CANON__OBJECT, s_VpcLatticeConfiguration_members, 3, NULL};
-static const struct ecsrev_canon__shape s_VpcLatticeConfigurations = {ECSREV_CANON__ARRAY, NULL, 0,
-                                                                      &s_VpcLatticeConfiguration};
+    ECSREV_CANON__OBJECT, s_VpcLatticeConfiguration_members, 3, s_VpcLatticeConfiguration_first,
+    NULL};
+static const struct ecsrev_canon__shape s_VpcLatticeConfigurations = {
+    ECSREV_CANON__ARRAY, NULL, 0, NULL, &s_VpcLatticeConfiguration};
 static const struct ecsrev_canon__member s_ServiceRevision_members[] = {
-    {"capacityProviderStrategy", &s_CapacityProviderStrategy},
-    {"clusterArn", &s_string},
-    {"containerImages", &s_ContainerImages},
-    {"createdAt", &s_timestamp},
-    {"ecsManagedResources", &s_ECSManagedResources},
-    {"fargateEphemeralStorage", &s_DeploymentEphemeralStorage},
-    {"guardDutyEnabled", &s_boolean},
-    {"launchType", &s_string},
-    {"loadBalancers", &s_LoadBalancers},
-    {"monitoring", &s_MonitoringConfiguration},
-    {"networkConfiguration", &s_NetworkConfiguration},
-    {"overrides", &s_ServiceRevisionOverrides},
-    {"platformFamily", &s_string},
-    {"platformVersion", &s_string},
-    {"resolvedConfiguration", &s_ResolvedConfiguration},
-    {"serviceArn", &s_string},
-    {"serviceConnectConfiguration", &s_ServiceConnectConfiguration},
-    {"serviceRegistries", &s_ServiceRegistries},
-    {"serviceRevisionArn", &s_string},
-    {"taskDefinition", &s_string},
-    {"volumeConfigurations", &s_ServiceVolumeConfigurations},
-    {"vpcLatticeConfigurations", &s_VpcLatticeConfigurations},
+    {s_names + 216 /* capacityProviderStrategy */, &s_CapacityProviderStrategy},
+    {s_names + 270 /* clusterArn */, &s_string},
+    {s_names + 282 /* containerImages */, &s_ContainerImages},
+    {s_names + 346 /* createdAt */, &s_timestamp},
+    {s_names + 393 /* ecsManagedResources */, &s_ECSManagedResources},
+    {s_names + 451 /* fargateEphemeralStorage */, &s_DeploymentEphemeralStorage},
+    {s_names + 500 /* guardDutyEnabled */, &s_boolean},
+    {s_names + 716 /* launchType */, &s_string},
+    {s_names + 798 /* loadBalancers */, &s_LoadBalancers},
+    {s_names + 968 /* monitoring */, &s_MonitoringConfiguration},
+    {s_names + 997 /* networkConfiguration */, &s_NetworkConfiguration},
+    {s_names + 1028 /* overrides */, &s_ServiceRevisionOverrides},
+    {s_names + 1065 /* platformFamily */, &s_string},
+    {s_names + 1081 /* platformVersion */, &s_string},
+    {s_names + 1197 /* resolvedConfiguration */, &s_ResolvedConfiguration},
+    {s_names + 1339 /* serviceArn */, &s_string},
+    {s_names + 1351 /* serviceConnectConfiguration */, &s_ServiceConnectConfiguration},
+    {s_names + 1380 /* serviceRegistries */, &s_ServiceRegistries},
+    {s_names + 1399 /* serviceRevisionArn */, &s_string},
+    {s_names + 1585 /* taskDefinition */, &s_string},
+    {s_names + 1692 /* volumeConfigurations */, &s_ServiceVolumeConfigurations},
+    {s_names + 1752 /* vpcLatticeConfigurations */, &s_VpcLatticeConfigurations},
 };
-static const struct ecsrev_canon__shape s_ServiceRevision = {ECSREV_CANON__OBJECT,
-                                                             s_ServiceRevision_members, 22, NULL};
+static const unsigned char s_ServiceRevision_first[27] = {
+    0, 0, 0, 4, 4, 5, 6, 7, 7, 7, 7, 7, 9, 10, 11, 12, 14, 14, 15, 19, 20, 20, 22, 22, 22, 22, 22};
+static const struct ecsrev_canon__shape s_ServiceRevision = {
+    ECSREV_CANON__OBJECT, s_ServiceRevision_members, 22, s_ServiceRevision_first, NULL};
+
+void ecsrev_canon__schema_names(const char **base, size_t *size)
+{
+    *base = s_names;
+    *size = sizeof(s_names);
+}
 
 const struct ecsrev_canon__shape *ecsrev_canon__revision_shape(void)
 {

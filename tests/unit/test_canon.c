@@ -442,9 +442,28 @@ static void test_string_fast_path(void **state)
 {
     (void)state;
     static const char *const s_specials[] = {
-        "",   "\"", "\\",   "\b",           "\f",           "\n", "\r", "\t", "\x01", "\x1f",
-        "\x7f", "/", " ", "~", "\xc3\xa9", "\xe2\x82\xac", "\xee\x80\x80", "\xef\xbf\xbf",
-        "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xe2\x80\xa8", "\xc2\x80",
+        "",
+        "\"",
+        "\\",
+        "\b",
+        "\f",
+        "\n",
+        "\r",
+        "\t",
+        "\x01",
+        "\x1f",
+        "\x7f",
+        "/",
+        " ",
+        "~",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xee\x80\x80",
+        "\xef\xbf\xbf",
+        "\xf0\x9f\x98\x80",
+        "\xf4\x8f\xbf\xbf",
+        "\xe2\x80\xa8",
+        "\xc2\x80",
     };
     char s[128];
     for (size_t k = 0; k < sizeof(s_specials) / sizeof(s_specials[0]); k++) {
@@ -537,8 +556,8 @@ static void test_string_utf8_agrees(void **state)
                 int want = ecsrev_json__check_utf8(s, strlen(s), &e1);
                 int got = ecsrev_canon__write_string(&b, s, &e2);
                 if (want != got || strcmp(e1.msg, e2.msg) != 0) {
-                    fail_msg("%02x %02x %02x x%zu: check_utf8 %d '%s', write_string %d '%s'",
-                             lead, second, rest, r % 3 + 1, want, e1.msg, got, e2.msg);
+                    fail_msg("%02x %02x %02x x%zu: check_utf8 %d '%s', write_string %d '%s'", lead,
+                             second, rest, r % 3 + 1, want, e1.msg, got, e2.msg);
                 }
                 if (got == 0) {
                     ecsrev_buf_clear(&b);
@@ -597,8 +616,19 @@ static void test_strcmp16_prefixes(void **state)
 {
     (void)state;
     static const char *const s_tails[] = {
-        "", "a", "b", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xee\x80\x80", "\xef\xbf\xbf",
-        "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x81", "\xf4\x8f\xbf\xbf", "ab", "a\xee\x80\x80",
+        "",
+        "a",
+        "b",
+        "\x7f",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xee\x80\x80",
+        "\xef\xbf\xbf",
+        "\xf0\x9f\x98\x80",
+        "\xf0\x9f\x98\x81",
+        "\xf4\x8f\xbf\xbf",
+        "ab",
+        "a\xee\x80\x80",
     };
     const size_t n_tails = sizeof(s_tails) / sizeof(s_tails[0]);
     static const char s_prefix[] = "arn:aws:elasticloadbalancing:us-east-1:123456789012:tg/";
@@ -628,8 +658,13 @@ static int ref_compare_names(const void *x, const void *y)
 static void test_member_order_shuffled(void **state)
 {
     (void)state;
-    static const char *const s_parts[] = {"a", "b", "Z", "\xc3\xa9", "\xee\x80\x80",
-                                          "\xf0\x9f\x98\x80", "serviceConnectConfiguration"};
+    static const char *const s_parts[] = {"a",
+                                          "b",
+                                          "Z",
+                                          "\xc3\xa9",
+                                          "\xee\x80\x80",
+                                          "\xf0\x9f\x98\x80",
+                                          "serviceConnectConfiguration"};
     const size_t n_parts = sizeof(s_parts) / sizeof(s_parts[0]);
     uint64_t rnd = 7;
     for (size_t n = 1; n <= 80; n += 3) {
@@ -796,6 +831,50 @@ static void test_time_format_edges(void **state)
     assert_string_equal(out, "-001-12-31T23:59:59.999Z");
 }
 
+/* write_split: the config document is the canonical one without the omitted members. */
+static void test_write_split(void **state)
+{
+    (void)state;
+    static const char *const s_omits[][4] = {
+        {NULL},           {"a", NULL},           {"e", NULL},
+        {"a", "b", NULL}, {"b", "d", NULL},      {"c", "d", NULL},
+        {"d", "e", NULL}, {"a", "c", "e", NULL}, {"x", NULL},
+    };
+    /* members out of order; a long one so that the staging array is flushed */
+    char *big = malloc(6001);
+    assert_non_null(big);
+    memset(big, 'q', 6000);
+    big[6000] = '\0';
+    for (size_t k = 0; k < sizeof(s_omits) / sizeof(s_omits[0]); k++) {
+        for (int with_big = 0; with_big < 2; with_big++) {
+            cJSON *doc = cJSON_CreateObject();
+            cJSON_AddStringToObject(doc, "d", "4");
+            cJSON_AddItemToObject(doc, "b", cJSON_CreateNumber(2));
+            cJSON_AddStringToObject(doc, "e", with_big ? big : "5");
+            cJSON_AddStringToObject(doc, "a", "\n1");
+            cJSON_AddItemToObject(doc, "c", cJSON_CreateObject());
+            struct ecsrev_buf canon = ECSREV_BUF_INIT;
+            struct ecsrev_buf config = ECSREV_BUF_INIT;
+            struct ecsrev_buf want = ECSREV_BUF_INIT;
+            struct ecsrev_error err = ECSREV_ERROR_INIT;
+            assert_int_equal(ecsrev_canon__write_split(&canon, &config, doc, s_omits[k], &err), 0);
+            assert_int_equal(ecsrev_canon__write(&want, doc, &err), 0);
+            assert_string_equal(canon.ptr, want.ptr);
+            for (size_t i = 0; s_omits[k][i] != NULL; i++) {
+                cJSON_DeleteItemFromObjectCaseSensitive(doc, s_omits[k][i]);
+            }
+            ecsrev_buf_clear(&want);
+            assert_int_equal(ecsrev_canon__write(&want, doc, &err), 0);
+            assert_string_equal(config.ptr, want.ptr);
+            ecsrev_buf_dispose(&canon);
+            ecsrev_buf_dispose(&config);
+            ecsrev_buf_dispose(&want);
+            cJSON_Delete(doc);
+        }
+    }
+    free(big);
+}
+
 int main(void)
 {
     ecsrev_json_init();
@@ -815,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_member_order_shuffled),
         cmocka_unit_test(test_seconds_to_ms),
         cmocka_unit_test(test_time_format_edges),
+        cmocka_unit_test(test_write_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

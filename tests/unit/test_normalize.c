@@ -703,8 +703,9 @@ static void test_rule_lookalikes(void **state)
                            "[{\"key\":\"a\"},{\"key\":\"b\"}]}]},\"name\":\"v\"}]}");
     free(c);
     /* unknown members are not walked, even when named like a rule */
-    c = canon_text("{\"subnets\":[\"b\",\"a\"],\"x\":{\"loadBalancers\":[{\"targetGroupArn\":\"b\"},"
-                   "{\"targetGroupArn\":\"a\"}]}}");
+    c = canon_text(
+        "{\"subnets\":[\"b\",\"a\"],\"x\":{\"loadBalancers\":[{\"targetGroupArn\":\"b\"},"
+        "{\"targetGroupArn\":\"a\"}]}}");
     assert_string_equal(c, "{\"subnets\":[\"b\",\"a\"],\"x\":{\"loadBalancers\":["
                            "{\"targetGroupArn\":\"b\"},{\"targetGroupArn\":\"a\"}]}}");
     free(c);
@@ -778,6 +779,91 @@ static void test_long_arrays(void **state)
     ecsrev_buf_dispose(&want);
 }
 
+/* Write @p tree canonically; owned text. */
+static char *write_tree(const cJSON *tree)
+{
+    struct ecsrev_buf b = ECSREV_BUF_INIT;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_canon__write(&b, tree, &err), 0);
+    return ecsrev_buf_detach(&b);
+}
+
+/* Whether @p s points into the schema's name pool. */
+static int in_pool(const char *s)
+{
+    const char *base = NULL;
+    size_t size = 0;
+    ecsrev_canon__schema_names(&base, &size);
+    return (uintptr_t)s > (uintptr_t)base && (uintptr_t)s < (uintptr_t)base + size;
+}
+
+/*
+ * The normalizer points known member names at the schema's pool (and marks
+ * them const for cJSON_Delete); the writer orders them by address among
+ * themselves and by their text against other names: the bytes are those of
+ * the same tree with ordinary names.
+ */
+static void test_schema_names(void **state)
+{
+    (void)state;
+    /* the pool: names in UTF-16 (here: byte) order, each after its length */
+    const char *base = NULL;
+    size_t size = 0;
+    ecsrev_canon__schema_names(&base, &size);
+    const char *prev = NULL;
+    for (size_t at = 0; at + 1 < size; at += (unsigned char)base[at] + 2) {
+        const char *name = base + at + 1;
+        assert_int_equal(strlen(name), (unsigned char)base[at]);
+        assert_true(prev == NULL || ecsrev_canon__strcmp16(prev, name) < 0);
+        prev = name;
+    }
+    assert_non_null(prev);
+
+    /* known names next to unknown ones sharing their prefixes, a map, nesting */
+    const char *json =
+        "{\"serviceArnX\":1,\"serviceArn\":\"s\",\"service\":2,\"serviceRegistries\":"
+        "[{\"port\":1,\"registryArn\":\"r\",\"containerPort\":2,\"portZ\":3}],"
+        "\"clusterArn\":\"c\",\"cluster\":0,\"a\":0,\"zz\":0,\"\xc3\xa9\":0,"
+        "\"serviceConnectConfiguration\":{\"logConfiguration\":{\"options\":"
+        "{\"logDriver\":\"x\",\"b\":\"y\",\"a\":\"z\"},\"logDriver\":\"awslogs\"},"
+        "\"enabled\":true,\"namespace\":\"n\"},\"platformVersion\":\"1\"}";
+    cJSON *tree = NULL;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_canon__parse(&tree, json, strlen(json), &err), 0);
+    cJSON *plain = cJSON_Duplicate(tree, 1);
+    assert_int_equal(ecsrev_canon__normalize_tree(tree, 0, &err), 0);
+    assert_int_equal(ecsrev_canon__normalize_tree(plain, 0, &err), 0);
+    cJSON *copy = cJSON_Duplicate(plain, 1); /* normalized, names not in the pool */
+    const cJSON *arn = cJSON_GetObjectItemCaseSensitive(tree, "serviceArn");
+    assert_true(in_pool(arn->string));
+    assert_true((arn->type & cJSON_StringIsConst) != 0);
+    assert_false(in_pool(cJSON_GetObjectItemCaseSensitive(tree, "serviceArnX")->string));
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(tree, "serviceConnectConfiguration");
+    const cJSON *lc = cJSON_GetObjectItemCaseSensitive(sc, "logConfiguration");
+    assert_true(in_pool(lc->string));
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(lc, "options");
+    /* map keys are data, even when they look like member names */
+    assert_false(in_pool(cJSON_GetObjectItemCaseSensitive(opts, "logDriver")->string));
+    assert_false(in_pool(copy->child->string));
+
+    char *a = write_tree(tree);
+    char *b = write_tree(copy);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "{\"a\":0,\"cluster\":0,\"clusterArn\":\"c\",\"platformVersion\""));
+    assert_non_null(strstr(a, "\"service\":2,\"serviceArn\":\"s\",\"serviceArnX\":1,"));
+    assert_non_null(strstr(a, "[{\"containerPort\":2,\"port\":1,\"portZ\":3,\"registryArn\""));
+    /* normalizing again (pool names already) changes nothing */
+    assert_int_equal(ecsrev_canon__normalize_tree(tree, 0, &err), 0);
+    char *again = write_tree(tree);
+    assert_string_equal(a, again);
+    free(a);
+    free(b);
+    free(again);
+    cJSON_Delete(tree); /* must not free the pool's names (ASan) */
+    cJSON_Delete(plain);
+    cJSON_Delete(copy);
+}
+
 int main(void)
 {
     ecsrev_json_init();
@@ -796,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_rule_lookalikes),
         cmocka_unit_test(test_timestamp_numbers),
         cmocka_unit_test(test_long_arrays),
+        cmocka_unit_test(test_schema_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
