@@ -146,8 +146,9 @@ struct ecsrev_store_source {
  * not already stored. Nothing becomes visible: no command finds a body
  * without a record. Then either store the records with
  * ecsrev_store_put_from (bodies_staged set), or take the bodies back with
- * ecsrev_store_unstage. A crash in between leaves only unused bodies, which
- * an import of the same revisions uses again.
+ * ecsrev_store_unstage; then ecsrev_store_stage_done. A crash in between
+ * leaves only unused bodies, which an import of the same revisions uses
+ * again. The first call takes staging.lock shared (see ecsrev_store_unstage).
  * @return 0 or ECSREV_ESTORE (nothing of this call stored), or the source's error
  */
 ECSREV_MUST_CHECK int ecsrev_store_stage(struct ecsrev_store *s,
@@ -158,12 +159,22 @@ ECSREV_MUST_CHECK int ecsrev_store_stage(struct ecsrev_store *s,
  * Drop the bodies of @p src's revisions that no record uses (a record of
  * the same ARN with the same content hash keeps its body). The revisions
  * need no canonical document. Safe to call for revisions that were stored
- * meanwhile: their bodies stay.
+ * meanwhile: their bodies stay. While another process is staging (it holds
+ * staging.lock, see ecsrev_store_stage) nothing is dropped, since that
+ * import may count on the same bodies: they stay, unused and invisible.
+ * @param dropped set to whether the bodies were dropped
  * @return 0 or ECSREV_ESTORE, or the source's error
  */
 ECSREV_MUST_CHECK int ecsrev_store_unstage(struct ecsrev_store *s,
-                                           const struct ecsrev_store_source *src,
+                                           const struct ecsrev_store_source *src, bool *dropped,
                                            struct ecsrev_error *err);
+
+/**
+ * End this process's staging: release staging.lock, taken by the first
+ * ecsrev_store_stage (also released by ecsrev_store_close, or a crash).
+ * Call it when the import that staged is stored or taken back.
+ */
+void ecsrev_store_stage_done(struct ecsrev_store *s);
 
 ECSREV_MUST_CHECK int ecsrev_store_put_from(struct ecsrev_store *s,
                                             const struct ecsrev_store_source *src,

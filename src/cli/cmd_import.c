@@ -19,7 +19,9 @@
  *     with bodies_staged), which make them visible with their chain events.
  *
  * A bad revision anywhere takes the staged bodies back (ecsrev_store_unstage),
- * so the file leaves no trace. Both phases run in batch mode (each commit's
+ * so the file leaves no trace; unless another import is staging at the same
+ * time (it may count on the same bodies): then they stay, unused and
+ * invisible. Both phases run in batch mode (each commit's
  * meta page flushed by the next one, the last by turning batch mode off). A
  * crash leaves whole revisions and at worst unused bodies; a rerun of the
  * same import completes it (see docs/STORE.md).
@@ -327,7 +329,8 @@ static void unstage(struct pending *p)
     }
     struct spill_source ss = {p->spill, 0, p->staged, SIZE_MAX, 0, {0}};
     struct ecsrev_store_source src = {spill_next, spill_rewind, &ss, false};
-    if (ecsrev_store_unstage(p->store, &src, &err) < 0) {
+    bool dropped = false;
+    if (ecsrev_store_unstage(p->store, &src, &dropped, &err) < 0) {
         cli_warn("%s: could not take back the stored documents of this file (%s); they are "
                  "unused and harmless",
                  p->name, err.msg);
@@ -570,6 +573,7 @@ static int import_one(struct ecsrev_store *store, const char *path, int64_t now,
     if (p.spill != NULL && ecsrev_store_batch(store, false) < 0 && rc == 0) {
         rc = ecsrev_error_set(&err, ECSREV_ESTORE, "%s: cannot flush the store to disk", name);
     }
+    ecsrev_store_stage_done(store);
     progress_end(&p);
     if (rc < 0) {
         cli_error("%s", err.msg);

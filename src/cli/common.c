@@ -43,9 +43,14 @@ char *cli_store_dir(const char *opt)
     return ecsrev_buf_detach(&b);
 }
 
+/* Once per command: a long import or fetch writes many transactions. */
 static void say_waiting(void *payload)
 {
-    cli_warn("store '%s' is being written by another process; waiting", (const char *)payload);
+    static bool s_said;
+    if (!s_said) {
+        s_said = true;
+        cli_warn("store '%s' is being written by another process; waiting", (const char *)payload);
+    }
 }
 
 int cli_open_store(struct ecsrev_store **out, const char *opt, bool readonly)

@@ -65,6 +65,7 @@ struct ecsrev_store {
     bool readonly;
     MDB_txn *pinned; /* read transaction pinned by ecsrev_store_read_begin, or NULL */
     int lock_fd;     /* writer.lock, opened at the first put; -1 before */
+    int staging_fd;  /* staging.lock, held shared while this process stages; -1 when not */
     ecsrev_store_wait_fn on_wait;
     void *wait_payload;
     uintptr_t map_start; /* where the map is, found by release_map; 0: look it up */
@@ -278,6 +279,7 @@ static int open_env(struct ecsrev_store **out, const char *dir, bool readonly,
     s->path = ecsrev_xstrdup(dir);
     s->readonly = readonly;
     s->lock_fd = -1;
+    s->staging_fd = -1;
     *out = NULL;
     MDB_txn *txn = NULL;
     int lrc;
@@ -371,6 +373,7 @@ void ecsrev_store_close(struct ecsrev_store *s)
         return;
     }
     ecsrev_store_read_end(s);
+    ecsrev_store_stage_done(s);
     if (s->lock_fd >= 0) {
         (void)close(s->lock_fd);
     }
@@ -1031,18 +1034,73 @@ int ecsrev_store_put_from(struct ecsrev_store *s, const struct ecsrev_store_sour
     return rc;
 }
 
+/*
+ * staging.lock: every process that stages bodies holds it shared until its
+ * import ends (flock: released by close or crash). Taking staged bodies back
+ * needs it exclusive, so a failed import never deletes bodies that another
+ * import, still running, may have found already there and count on.
+ */
+static int staging_lock(struct ecsrev_store *s, struct ecsrev_error *err)
+{
+    if (s->staging_fd >= 0) {
+        return 0;
+    }
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s/staging.lock", s->path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        int e = errno;
+        char et[128];
+        return ecsrev_error_set_cause(err, ECSREV_ESTORE, e, "store '%s': cannot open %s: %s",
+                                      s->path, "staging.lock", errno_text(e, et, sizeof(et)));
+    }
+    while (flock(fd, LOCK_SH) != 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            char et[128];
+            (void)close(fd);
+            return ecsrev_error_set_cause(err, ECSREV_ESTORE, e, "store '%s': cannot lock: %s",
+                                          s->path, errno_text(e, et, sizeof(et)));
+        }
+    }
+    s->staging_fd = fd;
+    return 0;
+}
+
+void ecsrev_store_stage_done(struct ecsrev_store *s)
+{
+    if (s != NULL && s->staging_fd >= 0) {
+        (void)close(s->staging_fd); /* releases the lock */
+        s->staging_fd = -1;
+    }
+}
+
 int ecsrev_store_stage(struct ecsrev_store *s, const struct ecsrev_store_source *src,
                        struct ecsrev_error *err)
 {
     struct job job = {JOB_STAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0};
-    return job_run(s, &job, err);
+    int rc = s->readonly ? 0 : staging_lock(s, err);
+    return rc < 0 ? rc : job_run(s, &job, err);
 }
 
 int ecsrev_store_unstage(struct ecsrev_store *s, const struct ecsrev_store_source *src,
-                         struct ecsrev_error *err)
+                         bool *dropped, struct ecsrev_error *err)
 {
     struct job job = {JOB_UNSTAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0};
-    return job_run(s, &job, err);
+    *dropped = false;
+    int rc = s->readonly ? 0 : staging_lock(s, err);
+    if (rc < 0) {
+        return rc;
+    }
+    /* shared to exclusive, without waiting: another import staging keeps them */
+    if (flock(s->staging_fd, LOCK_EX | LOCK_NB) != 0) {
+        (void)flock(s->staging_fd, LOCK_SH);
+        return 0;
+    }
+    rc = job_run(s, &job, err);
+    (void)flock(s->staging_fd, LOCK_SH);
+    *dropped = rc == 0;
+    return rc;
 }
 
 /* Run @p job under the writer lock, growing the map and retrying while it is full. */

@@ -159,6 +159,32 @@ class ConcurrencyTest(CliTest):
             self.finish(w2, "importer 2")
         self.check_final(self.expected_union([a, b]), readers)
 
+    def test_large_imports_of_the_same_revisions_one_bad(self):
+        """Two large imports (staged bodies) of the same revisions at once; the second
+        file ends with a bad line. Taking its staged bodies back must not take away
+        bodies the good import counts on: the good one stores everything."""
+        lines = []
+        with open(make_files(self.tmp, "big", 0, 1, 4000)[0], encoding="utf-8") as fh:
+            for rev in json.load(fh)["serviceRevisions"]:
+                rev["padding"] = "x" * 1500  # > 6 MiB in all: the import stages
+                lines.append(json.dumps(rev))
+        good = os.path.join(self.tmp, "good.jsonl")
+        bad = os.path.join(self.tmp, "bad.jsonl")
+        with open(good, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        with open(bad, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + '\n{"serviceRevisionArn": 5}\n')
+        for _ in range(2):
+            w1 = self.start_writer(["import", "-q", good])
+            w2 = self.start_writer(["import", "-q", bad])
+            self.finish(w1, "good importer")
+            _, err = w2.communicate(timeout=300)
+            self.assertEqual(w2.returncode, 2, err)
+            self.assertIn("line 4001", err)
+        self.ok("verify")
+        stats = self.ok("stats", "--format", "json").json()
+        self.assertEqual(stats["revisions"], len(self.arns) + 4000)
+
     def test_verify_during_writes(self):
         """verify must see one consistent snapshot: a revision committed with its
         event is never reported as "not recorded by any event" while a writer runs."""

@@ -520,9 +520,26 @@ static void test_stage_then_put_or_unstage(void **state)
     assert_int_equal(ecsrev_store_get(f->store, revs[1].arn, &got, &err), 0);
     assert_string_equal(got.canon, "{\"t\":1}");
     ecsrev_revision_dispose(&got);
+    /* while another handle (process) is staging, nothing is taken back */
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s/store", f->dir);
+    struct ecsrev_store *other_importer = NULL;
+    assert_int_equal(ecsrev_store_open(&other_importer, path, 0, &err), 0);
+    struct test_source none = {revs, 0, 0, SIZE_MAX, 0, false};
+    struct ecsrev_store_source nsrc = {test_next, test_rewind, &none, false};
+    assert_int_equal(ecsrev_store_stage(other_importer, &nsrc, &err), 0);
+    bool dropped = true;
+    t.next = 0;
+    assert_int_equal(ecsrev_store_unstage(f->store, &src, &dropped, &err), 0);
+    assert_false(dropped);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.bodies, 4);
+    ecsrev_store_stage_done(other_importer);
+    ecsrev_store_close(other_importer);
     /* taking all four back keeps the two bodies that records use */
     t.next = 0;
-    assert_int_equal(ecsrev_store_unstage(f->store, &src, &err), 0);
+    assert_int_equal(ecsrev_store_unstage(f->store, &src, &dropped, &err), 0);
+    assert_true(dropped);
     assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
     assert_int_equal(st.revisions, 2);
     assert_int_equal(st.bodies, 2);
