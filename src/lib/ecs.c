@@ -339,6 +339,7 @@ struct outcome {
     cJSON *json; /* success: the response object */
     bool retryable;
     bool timeout;
+    bool expired;    /* ExpiredToken: the credentials ran out before their stated expiry */
     char *log_error; /* short error for the log, owned */
 };
 
@@ -361,6 +362,8 @@ static int api_error(struct outcome *o, const struct ecsrev_ecs__job *j,
     o->retryable = status == 429 || status == 500 || status == 502 || status == 503 ||
                    status == 504 || ecsrev_ecs_is_throttling(code) ||
                    in_list(code, s_transient, sizeof(s_transient) / sizeof(s_transient[0]));
+    o->expired = code != NULL &&
+                 (strcmp(code, "ExpiredTokenException") == 0 || strcmp(code, "ExpiredToken") == 0);
     int kind =
         in_list(code, s_auth, sizeof(s_auth) / sizeof(s_auth[0])) ? ECSREV_EAUTH : ECSREV_EHTTP;
     int rc = 0;
@@ -662,6 +665,14 @@ static int handle(struct ecsrev_ecs__exec *x, struct ecsrev_http_completion *com
     struct outcome o;
     struct ecsrev_error aerr = ECSREV_ERROR_INIT;
     int rc = classify(&o, j, comp, &aerr);
+    if (rc < 0 && o.expired && !j->creds_renewed) {
+        /* Credentials can end before the expiry they stated (revoked, or a
+         * clock apart): fetch them again and retry, once per request. */
+        j->creds_renewed = true;
+        ecsrev_credentials_dispose(&c->creds);
+        c->have_creds = false;
+        o.retryable = true;
+    }
     if (rc < 0) {
         rc = retry_or_fail(x, j, &o, comp->resp.status, now, &aerr);
         if (rc < 0 && err != NULL) {

@@ -33,6 +33,7 @@ struct ecsrev_ecs__job {
     int64_t ready_ms;   /**< earliest start of the next attempt */
     int64_t started_ms; /**< start of the current attempt */
     int retry_cost;     /**< retry-quota tokens spent on this job */
+    bool creds_renewed; /**< credentials fetched again after an ExpiredToken answer */
 };
 
 /**

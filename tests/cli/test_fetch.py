@@ -348,6 +348,36 @@ class CredentialTest(FetchTest):
             self.check_ok(r)
             self.assertIn("credentials from process", r.err)
 
+    def test_expired_token_fetches_credentials_again(self):
+        # The endpoint says ExpiredTokenException although the credentials claim to be good
+        # until 2099: ecsrev asks the credential process again and retries the request.
+        calls = os.path.join(self.tmp, "calls")
+        script = self.write("creds.py", "import json\nopen(%r, 'a').write('x')\n"
+                            "print(json.dumps({'Version': 1, "
+                            "'AccessKeyId': %r, 'SecretAccessKey': %r, 'SessionToken': %r, "
+                            "'Expiration': '2099-01-01T00:00:00Z'}))\n"
+                            % (calls, TEMP_AKID, TEMP_SECRET, TEMP_TOKEN))
+        config = self.write("config", "[profile proc]\ncredential_process = %s %s\n"
+                            % (sys.executable, script))
+        with self.fake() as ecs:
+            ecs.fault("ListServiceDeployments", "error", errorType="ExpiredTokenException",
+                      count=1)
+            r = self.fetch(ecs, "--cluster", "prod", "--service", "web", "-v",
+                           drop=self.no_env_creds(),
+                           env={"AWS_CONFIG_FILE": config, "AWS_PROFILE": "proc"})
+            self.check_ok(r)
+            self.assertIn("ExpiredTokenException", r.err)
+            with open(calls) as fh:
+                self.assertEqual(fh.read(), "xx")  # once at the start, once after the answer
+            # An endpoint that keeps saying so: one renewal per request, then the error.
+            ecs.fault("ListServiceDeployments", "error", errorType="ExpiredTokenException",
+                      count=-1)
+            r = self.fetch(ecs, "--cluster", "prod", "--service", "web",
+                           drop=self.no_env_creds(),
+                           env={"AWS_CONFIG_FILE": config, "AWS_PROFILE": "proc"})
+            self.assertEqual(r.code, 2, r)
+            self.assertIn("ExpiredTokenException", r.err)
+
     def serve(self, handler_cls):
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_cls)
         srv.hits = []
