@@ -9,6 +9,8 @@ by a tiny loopback server inside the test. Nothing reaches the internet.
 import http.server
 import json
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -377,6 +379,40 @@ class CredentialTest(FetchTest):
                            env={"AWS_CONFIG_FILE": config, "AWS_PROFILE": "proc"})
             self.assertEqual(r.code, 2, r)
             self.assertIn("ExpiredTokenException", r.err)
+
+    def make_cert(self, name):
+        """A self-signed certificate for 127.0.0.1 (subjectAltName) made by openssl(1)."""
+        cert = os.path.join(self.tmp, name + ".pem")
+        key = os.path.join(self.tmp, name + ".key")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", cert, "-days", "2", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        if r.returncode != 0:
+            self.skipTest("openssl could not make a certificate: %s" % r.stderr[-200:])
+        return cert, key
+
+    @unittest.skipIf(shutil.which("openssl") is None, "openssl(1) not installed")
+    def test_tls_endpoint(self):
+        cert, key = self.make_cert("server")
+        other, _ = self.make_cert("other")
+        with FakeEcs(scenario_path("basic.json"), access_key_id=TEMP_AKID,
+                     secret_access_key=TEMP_SECRET, session_token=TEMP_TOKEN,
+                     tls=(cert, key)) as ecs:
+            self.assertTrue(ecs.url.startswith("https://"))
+            # trusted through AWS_CA_BUNDLE: a normal fetch over TLS
+            r = self.fetch(ecs, "--cluster", "prod", "--service", "web",
+                           env={"AWS_CA_BUNDLE": cert})
+            self.check_ok(r)
+            # a certificate nobody vouches for: refused, one line, nothing stored
+            store = self.store
+            self.store = os.path.join(self.tmp, "untrusted")
+            r = self.fetch(ecs, "--cluster", "prod", "--service", "web",
+                           env={"AWS_CA_BUNDLE": other})
+            self.assertEqual(r.code, 2, r)
+            self.assertEqual(len([l for l in r.err.splitlines() if l.strip()]), 1, r)
+            self.assertRegex(r.err.lower(), "certificate|ssl|tls")
+            self.store = store
 
     def serve(self, handler_cls):
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_cls)

@@ -13,6 +13,7 @@ scenario format, the control API and the stats format.
 """
 
 import argparse
+import ssl
 import base64
 import datetime
 import hashlib
@@ -1492,6 +1493,8 @@ def main(argv=None):
     ap.add_argument("--account")
     ap.add_argument("--max-skew-seconds", type=int, default=900)
     ap.add_argument("--log")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = ap.parse_args(argv)
     try:
         world, creds, faults = load_scenario(args.scenario, args.region, args.account)
@@ -1520,13 +1523,23 @@ def main(argv=None):
         print(f"fake_ecs: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}",
               file=sys.stderr)
         return 2
+    scheme = "http"
+    if args.tls_cert:
+        try:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            print(f"fake_ecs: cannot load the TLS certificate: {exc}", file=sys.stderr)
+            return 2
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     port = server.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w", encoding="ascii") as fh:
             fh.write(f"{port}\n")
         os.replace(tmp, args.port_file)
-    print(f"listening on http://127.0.0.1:{port}", flush=True)
+    print(f"listening on {scheme}://127.0.0.1:{port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

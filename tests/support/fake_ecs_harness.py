@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import ssl
 import os
 import subprocess
 import sys
@@ -44,7 +45,7 @@ class FakeEcs:
 
     def __init__(self, scenario, *, region=None, access_key_id=None,
                  secret_access_key=None, session_token=None, latency_ms=None,
-                 log=None, extra_args=(), start_timeout=15.0):
+                 log=None, extra_args=(), start_timeout=15.0, tls=None):
         self.scenario = scenario
         self.region = region
         self.access_key_id = access_key_id
@@ -54,6 +55,7 @@ class FakeEcs:
         self.log = log
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
+        self.tls = tls  # (certificate, key) PEM paths: serve HTTPS
         self.proc = None
         self.port = None
         self.url = None
@@ -75,6 +77,8 @@ class FakeEcs:
             cmd += ["--latency-ms", str(self.latency_ms)]
         if self.log:
             cmd += ["--log", self.log]
+        if self.tls:
+            cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         cmd += self.extra_args
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -91,7 +95,7 @@ class FakeEcs:
         else:
             self.stop()
             raise RuntimeError("fake_ecs did not start in time")
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
         return self
 
     def stop(self):
@@ -119,7 +123,11 @@ class FakeEcs:
     # ---- control API -------------------------------------------------
 
     def _http(self, method, path, body=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if self.tls:
+            ctx = ssl.create_default_context(cafile=self.tls[0])
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=ctx)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             data = json.dumps(body).encode() if body is not None else None
             conn.request(method, path, body=data,
