@@ -583,17 +583,9 @@ static int order_array(cJSON *array, const struct frame *at, struct ecsrev_error
 /* Whether @p item needs no walk: a string, number or boolean of its model type. */
 static bool scalar_done(const struct ecsrev_canon__shape *shape, const cJSON *item)
 {
-    int type = item->type & 0xff;
-    switch (shape->type) {
-    case ECSREV_CANON__STRING:
-        return type == cJSON_String;
-    case ECSREV_CANON__NUMBER:
-        return type == cJSON_Number;
-    case ECSREV_CANON__BOOLEAN:
-        return type == cJSON_True || type == cJSON_False;
-    default:
-        return false;
-    }
+    return (shape->type == ECSREV_CANON__STRING || shape->type == ECSREV_CANON__NUMBER ||
+            shape->type == ECSREV_CANON__BOOLEAN) &&
+           type_matches(shape->type, item);
 }
 
 /*
