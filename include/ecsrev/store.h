@@ -89,6 +89,21 @@ void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void 
  */
 ECSREV_MUST_CHECK int ecsrev_store_batch(struct ecsrev_store *s, bool on);
 
+/** Default of ecsrev_store_set_map_budget(): 8 MiB. */
+#define ECSREV_STORE_MAP_BUDGET ((size_t)8 * 1024 * 1024)
+
+/**
+ * How many bytes of the store's file a writer may keep mapped in this
+ * process (resident, counted in its RSS) before it lets go of them. LMDB
+ * reads the file through a memory map; a long import touches most of it.
+ * A writer checks every few revisions and, past the budget, drops its
+ * mapping of the pages (they stay in the page cache). Smaller: a flatter
+ * RSS; larger: fewer page faults. 0 releases at every check. Where the
+ * process's resident size cannot be read (not Linux), it releases at every
+ * check whatever the budget.
+ */
+void ecsrev_store_set_map_budget(struct ecsrev_store *s, size_t bytes);
+
 /** What ecsrev_store_put() did. */
 struct ecsrev_store_put_result {
     size_t added;     /**< new revisions stored */

@@ -70,6 +70,9 @@ struct ecsrev_store {
     void *wait_payload;
     uintptr_t map_start; /* where the map is, found by release_map; 0: look it up */
     size_t map_len;      /* reset whenever mdb_env_set_mapsize may have moved it */
+    int statm_fd;        /* /proc/self/statm for release_some; -1 not open, -2 unavailable */
+    size_t file_floor;   /* file-backed resident bytes right after the last release */
+    size_t map_budget;   /* ecsrev_store_set_map_budget */
 };
 
 static int lmdb_error(struct ecsrev_error *err, int rc, const char *what)
@@ -280,6 +283,8 @@ static int open_env(struct ecsrev_store **out, const char *dir, bool readonly,
     s->readonly = readonly;
     s->lock_fd = -1;
     s->staging_fd = -1;
+    s->statm_fd = -1;
+    s->map_budget = ECSREV_STORE_MAP_BUDGET;
     *out = NULL;
     MDB_txn *txn = NULL;
     int lrc;
@@ -376,6 +381,9 @@ void ecsrev_store_close(struct ecsrev_store *s)
     ecsrev_store_stage_done(s);
     if (s->lock_fd >= 0) {
         (void)close(s->lock_fd);
+    }
+    if (s->statm_fd >= 0) {
+        (void)close(s->statm_fd);
     }
     if (s->env != NULL) {
         mdb_env_close(s->env);
@@ -774,8 +782,52 @@ static void release_map(struct ecsrev_store *s)
     (void)madvise((void *)s->map_start, used < s->map_len ? used : s->map_len, MADV_DONTNEED);
 }
 
-/* Revisions stored between two release_map calls: bounds the pages one put maps. */
+/*
+ * File-backed resident bytes of this process (the "shared" field of
+ * /proc/self/statm: the map's pages plus the mapped executable and
+ * libraries), or 0 when that cannot be read.
+ */
+static size_t file_resident(struct ecsrev_store *s)
+{
+    if (s->statm_fd == -1) {
+        s->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+        if (s->statm_fd < 0) {
+            s->statm_fd = -2;
+        }
+    }
+    char buf[128];
+    ssize_t n = s->statm_fd >= 0 ? pread(s->statm_fd, buf, sizeof(buf) - 1, 0) : -1;
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+    /* "size resident shared text lib data dt", in pages */
+    char *p = buf;
+    (void)strtoul(p, &p, 10);
+    (void)strtoul(p, &p, 10);
+    return (size_t)strtoul(p, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Revisions stored between two release_some checks. */
 #define RELEASE_EVERY 8
+
+/*
+ * release_map once the map's pages mapped in this process exceed
+ * s->map_budget. Releasing is not free: every page touched afterwards faults
+ * back in (with its fault-around neighbours), so releasing after every few
+ * revisions cost a fifth of an import's time in page faults; checking a
+ * counter and releasing only when the budget is spent keeps the hot upper
+ * B-tree pages mapped. Where statm cannot be read, it releases every time.
+ */
+static void release_some(struct ecsrev_store *s)
+{
+    size_t now = file_resident(s);
+    if (now != 0 && (now < s->file_floor || now - s->file_floor < s->map_budget)) {
+        return;
+    }
+    release_map(s);
+    s->file_floor = file_resident(s);
+}
 
 /* LMDB's codes are errno values and MDB_* (near -30800): this one is ours. */
 #define SOURCE_FAILED INT_MIN
@@ -891,7 +943,7 @@ static int job_attempt(struct ecsrev_store *s, struct job *job, struct ecsrev_er
             lrc = SOURCE_FAILED;
         }
         if (i % RELEASE_EVERY == RELEASE_EVERY - 1) {
-            release_map(s);
+            release_some(s);
         }
     }
     if (lrc == 0 && job->n_added > 0) {
@@ -904,8 +956,15 @@ static int job_attempt(struct ecsrev_store *s, struct job *job, struct ecsrev_er
         return lrc;
     }
     lrc = mdb_txn_commit(txn);
-    release_map(s);
+    release_some(s);
     return lrc;
+}
+
+void ecsrev_store_set_map_budget(struct ecsrev_store *s, size_t bytes)
+{
+    if (s != NULL) {
+        s->map_budget = bytes;
+    }
 }
 
 static int grow(struct ecsrev_store *s, struct ecsrev_error *err)

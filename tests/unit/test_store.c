@@ -362,10 +362,9 @@ static off_t data_size(const char *dir)
     return st.st_size;
 }
 
-/* Puts leave few pages of the map resident in the process (release_map). */
-static void test_map_pages_released(void **state)
+/* Store PUTS x PER_PUT revisions of about BODY bytes, with scattered keys. */
+static void put_scattered(struct fixture *f)
 {
-    struct fixture *f = *state;
     enum { PUTS = 4, PER_PUT = 500, BODY = 3000 };
     struct ecsrev_revision *revs = calloc(PER_PUT, sizeof(*revs));
     char *body = malloc(BODY + 1);
@@ -391,12 +390,7 @@ static void test_map_pages_released(void **state)
         }
     }
     assert_int_equal(ecsrev_store_batch(f->store, false), 0);
-    long kb = mapped_kb(f->dir);
-    if (kb >= 0) {
-        /* without the release the whole file (~8 MB) would be resident */
-        assert_true(kb * 1024 < (long)data_size(f->dir) / 8);
-    }
-    /* and the data is all there, read back through the map */
+    /* the data is all there, read back through the map */
     struct ecsrev_store_stats st;
     assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
     assert_int_equal(st.revisions, PUTS * PER_PUT);
@@ -407,6 +401,46 @@ static void test_map_pages_released(void **state)
     ecsrev_revision_dispose(&got);
     free(body);
     free(revs);
+}
+
+/* With a budget of 0, puts leave few pages of the map resident (release_map). */
+static void test_map_pages_released(void **state)
+{
+    struct fixture *f = *state;
+    ecsrev_store_set_map_budget(f->store, 0);
+    put_scattered(f);
+    long kb = mapped_kb(f->dir);
+    if (kb >= 0) {
+        /* without the release the whole file (~8 MB) would be resident */
+        assert_true(kb * 1024 < (long)data_size(f->dir) / 8);
+    }
+}
+
+/* The budget is what is kept: a large one keeps the pages, a small one bounds them. */
+static void test_map_budget(void **state)
+{
+    struct fixture *f = *state;
+    ecsrev_store_set_map_budget(f->store, (size_t)-1);
+    put_scattered(f);
+    long kb = mapped_kb(f->dir);
+    if (kb < 0) {
+        skip();
+    }
+    assert_true(kb * 1024 > (long)data_size(f->dir) / 4); /* nothing was released */
+
+    /* a fresh store and process mapping, with a budget of 1 MiB */
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    char path[4096];
+    (void)snprintf(path, sizeof(path), "%s/store", f->dir);
+    ecsrev_store_close(f->store);
+    tu_rmtree(path);
+    assert_int_equal(ecsrev_store_open(&f->store, path, 0, &err), 0);
+    ecsrev_store_set_map_budget(f->store, (size_t)1024 * 1024);
+    put_scattered(f);
+    kb = mapped_kb(f->dir);
+    /* the budget, plus what the last few puts mapped before the check */
+    assert_true(kb * 1024 < 2 * 1024 * 1024);
+    assert_true(data_size(f->dir) > 3 * 1024 * 1024);
 }
 
 /* A source over an array that fails (or gives a bad revision) at @c fail_at. */
@@ -732,6 +766,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_pages_released, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_from_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stage_then_put_or_unstage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
