@@ -273,6 +273,17 @@ ECSREV_MUST_CHECK int ecsrev_store_foreach(struct ecsrev_store *s, const char *s
                                            ecsrev_store_rev_fn fn, void *payload,
                                            struct ecsrev_error *err);
 
+/**
+ * Size of the index that a put of records writes into: the B-tree pages of
+ * the records, history, id and service tables, in bytes, and how many
+ * revisions they hold. A write transaction keeps a copy of every page it
+ * changes in memory until its commit, so this bounds the memory of a put,
+ * beyond the pages it adds; an import sizes its puts of staged records by it.
+ * @return 0 or ECSREV_ESTORE
+ */
+ECSREV_MUST_CHECK int ecsrev_store_index_size(struct ecsrev_store *s, uint64_t *bytes,
+                                              uint64_t *revisions, struct ecsrev_error *err);
+
 /** Counts and sizes for `ecsrev stats`. */
 struct ecsrev_store_stats {
     uint64_t revisions;

@@ -28,10 +28,9 @@
  *
  * Sizes trade speed for memory: every transaction rewrites the index pages it
  * touches, so fewer, larger ones write less; but LMDB keeps a transaction's
- * dirty pages in memory until its commit. Records-only transactions are
- * cheap in memory, so phase 2 takes many revisions at a time; 6 MiB of bodies
- * per phase-1 transaction keeps the peak resident size of a 100,000-revision
- * import near 50 MiB (bench/).
+ * dirty pages in memory until its commit. Phase 2 therefore sizes its puts by
+ * the index (RECORDS_BUDGET); 6 MiB of bodies per phase-1 transaction keeps
+ * the peak resident size of a 100,000-revision import near 50 MiB (bench/).
  */
 #include <ecsrev/input.h>
 
@@ -47,8 +46,19 @@
 /* Canonical bytes held in memory before their bodies are staged. */
 #define CHUNK_BYTES ((size_t)6 * 1024 * 1024)
 
-/* Revisions per transaction when storing staged records (index pages only). */
+/*
+ * Puts of staged records. Each put rewrites every index page it touches, and
+ * keeps those pages in memory until its commit. While the whole index fits
+ * in RECORDS_BUDGET, one put takes as many records as keep it there (a
+ * 20,000-revision import into a new store: one put, every index page
+ * written once); beyond, RECORDS_PER_PUT at a time (records with random
+ * ARNs touch about one page per table each, so the memory stays bounded
+ * whatever the store's size).
+ */
 #define RECORDS_PER_PUT 3000
+#define RECORDS_BUDGET ((uint64_t)24 * 1024 * 1024)
+/* Index bytes per revision assumed while a store holds too few to tell. */
+#define RECORD_INDEX_BYTES 1024
 
 /* The spill file's stdio buffer: one read or write system call per MiB. */
 #define SPILL_BUF ((size_t)1 << 20)
@@ -338,6 +348,21 @@ static void unstage(struct pending *p)
     ecsrev_revision_dispose(&ss.cur);
 }
 
+/* How many staged records the next put takes (see RECORDS_BUDGET). */
+static size_t records_per_put(struct ecsrev_store *store)
+{
+    uint64_t bytes = 0;
+    uint64_t revisions = 0;
+    struct ecsrev_error ignored = ECSREV_ERROR_INIT;
+    if (ecsrev_store_index_size(store, &bytes, &revisions, &ignored) < 0 ||
+        bytes >= RECORDS_BUDGET) {
+        return RECORDS_PER_PUT;
+    }
+    uint64_t per_rev = revisions >= 1000 ? bytes / revisions + 1 : RECORD_INDEX_BYTES;
+    uint64_t room = (RECORDS_BUDGET - bytes) / per_rev;
+    return room > RECORDS_PER_PUT ? (size_t)room : RECORDS_PER_PUT;
+}
+
 /* Store what was collected: one put if nothing was staged, else the records chunk by chunk. */
 static int store_pending(struct pending *p, int64_t now, struct ecsrev_store_put_result *res,
                          struct ecsrev_error *err)
@@ -354,8 +379,8 @@ static int store_pending(struct pending *p, int64_t now, struct ecsrev_store_put
     }
     rewind(p->spill);
     for (size_t done = 0; done < p->staged && rc == 0;) {
-        struct spill_source ss = {p->spill, ftello(p->spill), p->staged - done, RECORDS_PER_PUT, 0,
-                                  {0}};
+        struct spill_source ss = {p->spill, ftello(p->spill), p->staged - done,
+                                  records_per_put(p->store), 0, {0}};
         struct ecsrev_store_source src = {spill_next, spill_rewind, &ss, true};
         if (ss.start < 0) {
             return ecsrev_error_set_cause(err, ECSREV_EIO, errno,

@@ -31,9 +31,8 @@
 
 #include <lmdb.h>
 
-#include <cjson/cJSON.h>
-
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +42,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "canon_priv.h"
 
 #include "banned.h"
 
@@ -507,26 +508,102 @@ static int put_val(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const 
     return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
-static int bump_service(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
-                        struct ecsrev_buf *tmp)
+/*
+ * The revisions a transaction adds per service, written to `services` once
+ * at its end instead of a get and a put per revision: an open-addressing
+ * table keyed by service ARN (copied: the revisions are the source's, valid
+ * for one call).
+ */
+struct service_count {
+    char *service_arn; /* NULL: empty slot */
+    char *cluster_arn; /* of the last revision added, as a put per revision would leave it */
+    uint64_t added;
+};
+
+struct job_services {
+    struct service_count *slots;
+    size_t cap, n; /* cap: a power of two, or 0 */
+};
+
+static size_t services_slot(const struct job_services *t, const char *arn)
 {
-    MDB_val key = {strlen(rev->service_arn), rev->service_arn};
-    MDB_val val;
-    uint64_t count = 0;
-    int rc = mdb_get(txn, s->services, &key, &val);
-    if (rc == 0 && val.mv_size >= 8) {
-        count = get_u64(val.mv_data);
-    } else if (rc != MDB_NOTFOUND && rc != 0) {
-        return rc;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)arn; *p != '\0'; p++) {
+        h = (h ^ *p) * 1099511628211ULL;
     }
-    uint8_t cnt[8];
-    put_u64(cnt, count + 1);
+    size_t i = (size_t)h & (t->cap - 1);
+    while (t->slots[i].service_arn != NULL && strcmp(t->slots[i].service_arn, arn) != 0) {
+        i = (i + 1) & (t->cap - 1);
+    }
+    return i;
+}
+
+static void services_note(struct job_services *t, const struct ecsrev_revision *rev)
+{
+    if (2 * (t->n + 1) > t->cap) {
+        struct job_services bigger = {ecsrev_xcalloc(t->cap == 0 ? 16 : 2 * t->cap,
+                                                     sizeof(*t->slots)),
+                                      t->cap == 0 ? 16 : 2 * t->cap, t->n};
+        for (size_t i = 0; i < t->cap; i++) {
+            if (t->slots[i].service_arn != NULL) {
+                bigger.slots[services_slot(&bigger, t->slots[i].service_arn)] = t->slots[i];
+            }
+        }
+        free(t->slots);
+        *t = bigger;
+    }
+    struct service_count *c = &t->slots[services_slot(t, rev->service_arn)];
     const char *cluster = rev->cluster_arn != NULL ? rev->cluster_arn : "";
-    ecsrev_buf_clear(tmp);
-    ecsrev_buf_add(tmp, cnt, 8);
-    ecsrev_buf_add(tmp, cluster, strlen(cluster) + 1);
-    return put_val(txn, s->services, rev->service_arn, strlen(rev->service_arn), tmp->ptr, tmp->len,
-                   0);
+    if (c->service_arn == NULL) {
+        c->service_arn = ecsrev_xstrdup(rev->service_arn);
+        t->n++;
+    }
+    if (c->cluster_arn == NULL || strcmp(c->cluster_arn, cluster) != 0) {
+        free(c->cluster_arn);
+        c->cluster_arn = ecsrev_xstrdup(cluster);
+    }
+    c->added++;
+}
+
+static void services_clear(struct job_services *t)
+{
+    for (size_t i = 0; i < t->cap; i++) {
+        free(t->slots[i].service_arn);
+        free(t->slots[i].cluster_arn);
+    }
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Add the counts of @p t to `services`. Returns an LMDB rc. */
+static int services_write(struct ecsrev_store *s, MDB_txn *txn, const struct job_services *t,
+                          struct ecsrev_buf *tmp)
+{
+    for (size_t i = 0; i < t->cap; i++) {
+        const struct service_count *c = &t->slots[i];
+        if (c->service_arn == NULL) {
+            continue;
+        }
+        MDB_val key = {strlen(c->service_arn), c->service_arn};
+        MDB_val val;
+        uint64_t count = 0;
+        int rc = mdb_get(txn, s->services, &key, &val);
+        if (rc == 0 && val.mv_size >= 8) {
+            count = get_u64(val.mv_data);
+        } else if (rc != MDB_NOTFOUND && rc != 0) {
+            return rc;
+        }
+        uint8_t cnt[8];
+        put_u64(cnt, count + c->added);
+        ecsrev_buf_clear(tmp);
+        ecsrev_buf_add(tmp, cnt, 8);
+        ecsrev_buf_add(tmp, c->cluster_arn, strlen(c->cluster_arn) + 1);
+        if ((rc = put_val(txn, s->services, c->service_arn, key.mv_size, tmp->ptr, tmp->len, 0)) !=
+            0) {
+            return rc;
+        }
+    }
+    return 0;
 }
 
 static void history_key(struct ecsrev_buf *b, const char *service_arn, int64_t ms, const char *arn)
@@ -597,14 +674,29 @@ static int drop_body(struct ecsrev_store *s, MDB_txn *txn, const uint8_t *hash)
  * Store one revision; *state as record_state (0: it was added). With
  * @p staged, its body was stored before by ecsrev_store_stage: it must still
  * be there, and a conflicting revision's staged body is dropped (only a
- * record of this ARN with this content could use it).
+ * record of this ARN with this content could use it). The record goes first,
+ * with MDB_NOOVERWRITE: one B-tree operation both finds a stored record
+ * (LMDB then returns it) and inserts a new one. Any failure after it aborts
+ * the whole transaction, so the order of the writes does not matter.
  */
 static int put_one(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
-                   bool staged, struct ecsrev_buf *tmp, int *state)
+                   bool staged, struct job_services *svcs, struct ecsrev_buf *tmp, int *state)
 {
-    int rc = record_state(s, txn, rev, state);
-    if (rc != 0 || *state != 0) {
-        return rc == 0 && *state == 2 && staged ? drop_body(s, txn, rev->content_hash) : rc;
+    encode_record(tmp, rev);
+    size_t arn_len = strlen(rev->arn);
+    MDB_val key = {arn_len, rev->arn};
+    MDB_val val = {tmp->len, tmp->ptr};
+    int rc = mdb_put(txn, s->revs, &key, &val, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        struct record r;
+        bool same = decode_record(&r, &val) &&
+                    memcmp(r.content_hash, rev->content_hash, ECSREV_HASH_LEN) == 0;
+        *state = same ? 1 : 2;
+        return !same && staged ? drop_body(s, txn, rev->content_hash) : 0;
+    }
+    *state = 0;
+    if (rc != 0) {
+        return rc;
     }
     if (staged) {
         MDB_val bkey = {ECSREV_HASH_LEN, (void *)(uintptr_t)rev->content_hash};
@@ -617,22 +709,17 @@ static int put_one(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_rev
                              rev->canon_len + 1, MDB_NOOVERWRITE)) != 0) {
         return rc;
     }
-    encode_record(tmp, rev);
-    if ((rc = put_val(txn, s->revs, rev->arn, strlen(rev->arn), tmp->ptr, tmp->len,
-                      MDB_NOOVERWRITE)) != 0) {
-        return rc;
-    }
     history_key(tmp, rev->service_arn, rev->created_ms, rev->arn);
     if ((rc = put_val(txn, s->history, tmp->ptr, tmp->len, "", 0, 0)) != 0) {
         return rc;
     }
     const char *id = strrchr(rev->arn, '/');
     id = id != NULL ? id + 1 : rev->arn;
-    if ((rc = put_val(txn, s->ids, id, strlen(id), rev->arn, strlen(rev->arn), MDB_NODUPDATA)) !=
-        0) {
+    if ((rc = put_val(txn, s->ids, id, strlen(id), rev->arn, arn_len, MDB_NODUPDATA)) != 0) {
         return rc;
     }
-    return bump_service(s, txn, rev, tmp);
+    services_note(svcs, rev);
+    return 0;
 }
 
 static int read_head(struct ecsrev_store *s, MDB_txn *txn, uint8_t head[ECSREV_SHA256_LEN],
@@ -664,27 +751,40 @@ struct added {
     uint8_t hash[ECSREV_HASH_LEN];
 };
 
-static char *event_body(const struct added *added, size_t n_added, const char *command,
-                        int64_t time_ms, uint64_t seq)
+/*
+ * The event: {"command":...,"revisions":[{"arn":...,"contentHash":...},...],
+ * "seq":N,"time":"..."}, written directly in RFC 8785 form (members already in
+ * order, strings escaped by the canonical writer) into @p out.
+ */
+static int event_body(struct ecsrev_buf *out, const struct added *added, size_t n_added,
+                      const char *command, int64_t time_ms, uint64_t seq)
 {
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "command", command);
-    cJSON *list = cJSON_AddArrayToObject(doc, "revisions");
-    for (size_t i = 0; i < n_added; i++) {
+#define ADD_LITERAL(lit) ecsrev_buf_add(out, (lit), sizeof(lit) - 1)
+    ADD_LITERAL("{\"command\":");
+    int rc = ecsrev_canon__write_string(out, command, NULL);
+    ADD_LITERAL(",\"revisions\":[");
+    for (size_t i = 0; rc == 0 && i < n_added; i++) {
         char hex[ECSREV_HASH_HEX_LEN];
         ecsrev_hash_hex(hex, added[i].hash);
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "arn", added[i].arn);
-        cJSON_AddStringToObject(item, "contentHash", hex);
-        cJSON_AddItemToArray(list, item);
+        if (i > 0) {
+            ADD_LITERAL(",");
+        }
+        ADD_LITERAL("{\"arn\":");
+        rc = ecsrev_canon__write_string(out, added[i].arn, NULL);
+        ADD_LITERAL(",\"contentHash\":\"");
+        ecsrev_buf_add(out, hex, ECSREV_HASH_HEX_LEN - 1);
+        ADD_LITERAL("\"}");
     }
-    cJSON_AddNumberToObject(doc, "seq", (double)seq);
+#undef ADD_LITERAL
     char when[32];
     ecsrev_time_format(when, time_ms);
-    cJSON_AddStringToObject(doc, "time", when);
-    char *printed = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    return printed;
+    char tail[96];
+    int n = snprintf(tail, sizeof(tail), "],\"seq\":%" PRIu64 ",\"time\":\"%s\"}", seq, when);
+    if (n < 0 || (size_t)n >= sizeof(tail)) {
+        return -1;
+    }
+    ecsrev_buf_add(out, tail, (size_t)n);
+    return rc;
 }
 
 static int append_event(struct ecsrev_store *s, MDB_txn *txn, const struct added *added,
@@ -698,21 +798,21 @@ static int append_event(struct ecsrev_store *s, MDB_txn *txn, const struct added
         return rc;
     }
     seq++;
-    char *body = event_body(added, n_added, command, time_ms, seq);
-    size_t body_len = strlen(body);
-    uint8_t head[ECSREV_SHA256_LEN];
+    /* the value: prev head || head || event, the head filled in once known */
+    ecsrev_buf_clear(tmp);
+    ecsrev_buf_add(tmp, prev, sizeof(prev));
+    ecsrev_buf_add(tmp, prev, sizeof(prev));
+    if (event_body(tmp, added, n_added, command, time_ms, seq) != 0) {
+        return EINVAL; /* a string that is not UTF-8: validated long before */
+    }
+    uint8_t *head = (uint8_t *)tmp->ptr + ECSREV_SHA256_LEN;
     struct ecsrev_sha256_ctx *ctx = ecsrev_sha256_new();
     ecsrev_sha256_update(ctx, prev, sizeof(prev));
-    ecsrev_sha256_update(ctx, body, body_len);
+    ecsrev_sha256_update(ctx, tmp->ptr + EVENT_HEADS, tmp->len - EVENT_HEADS);
     ecsrev_sha256_final(ctx, head);
 
     uint8_t k[8];
     put_u64(k, seq);
-    ecsrev_buf_clear(tmp);
-    ecsrev_buf_add(tmp, prev, sizeof(prev));
-    ecsrev_buf_add(tmp, head, sizeof(head));
-    ecsrev_buf_add(tmp, body, body_len);
-    cJSON_free(body);
     if ((rc = put_val(txn, s->events, k, 8, tmp->ptr, tmp->len, MDB_NOOVERWRITE)) != 0) {
         return rc;
     }
@@ -847,6 +947,7 @@ struct job {
     struct ecsrev_store_put_result res;
     struct added *added; /* JOB_PUT: revisions added, for the event */
     size_t n_added, cap;
+    struct job_services svcs; /* JOB_PUT: revisions added per service */
 };
 
 static int job_begin(struct ecsrev_store *s, MDB_txn **txn)
@@ -879,6 +980,7 @@ static void job_clear(struct job *job)
     free(job->added);
     job->added = NULL;
     job->n_added = job->cap = 0;
+    services_clear(&job->svcs);
     memset(&job->res, 0, sizeof(job->res));
 }
 
@@ -897,7 +999,7 @@ static int job_one(struct ecsrev_store *s, MDB_txn *txn, struct job *job,
         return rc != 0 || state == 1 ? rc : drop_body(s, txn, rev->content_hash);
     case JOB_PUT:
     default:
-        rc = put_one(s, txn, rev, job->src->bodies_staged, tmp, &state);
+        rc = put_one(s, txn, rev, job->src->bodies_staged, &job->svcs, tmp, &state);
         if (rc == 0 && state == 0) {
             job_note_added(job, rev);
         } else if (rc == 0) {
@@ -946,7 +1048,7 @@ static int job_attempt(struct ecsrev_store *s, struct job *job, struct ecsrev_er
             release_some(s);
         }
     }
-    if (lrc == 0 && job->n_added > 0) {
+    if (lrc == 0 && job->n_added > 0 && (lrc = services_write(s, txn, &job->svcs, &tmp)) == 0) {
         lrc = append_event(s, txn, job->added, job->n_added, job->command, job->time_ms, &tmp);
     }
     job->res.added = job->n_added;
@@ -1084,7 +1186,7 @@ int ecsrev_store_put_from(struct ecsrev_store *s, const struct ecsrev_store_sour
                           const char *command, int64_t time_ms, struct ecsrev_store_put_result *out,
                           struct ecsrev_error *err)
 {
-    struct job job = {JOB_PUT, src, command, time_ms, {0, 0, 0}, NULL, 0, 0};
+    struct job job = {JOB_PUT, src, command, time_ms, {0, 0, 0}, NULL, 0, 0, {NULL, 0, 0}};
     int rc = job_run(s, &job, err);
     if (rc == 0 && out != NULL) {
         *out = job.res;
@@ -1137,7 +1239,7 @@ void ecsrev_store_stage_done(struct ecsrev_store *s)
 int ecsrev_store_stage(struct ecsrev_store *s, const struct ecsrev_store_source *src,
                        struct ecsrev_error *err)
 {
-    struct job job = {JOB_STAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0};
+    struct job job = {JOB_STAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0, {NULL, 0, 0}};
     int rc = s->readonly ? 0 : staging_lock(s, err);
     return rc < 0 ? rc : job_run(s, &job, err);
 }
@@ -1145,7 +1247,7 @@ int ecsrev_store_stage(struct ecsrev_store *s, const struct ecsrev_store_source 
 int ecsrev_store_unstage(struct ecsrev_store *s, const struct ecsrev_store_source *src,
                          bool *dropped, struct ecsrev_error *err)
 {
-    struct job job = {JOB_UNSTAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0};
+    struct job job = {JOB_UNSTAGE, src, NULL, 0, {0, 0, 0}, NULL, 0, 0, {NULL, 0, 0}};
     *dropped = false;
     int rc = s->readonly ? 0 : staging_lock(s, err);
     if (rc < 0) {
@@ -1562,6 +1664,31 @@ static uint64_t count_clusters(MDB_txn *txn, MDB_dbi services)
     }
     free(seen);
     return n;
+}
+
+int ecsrev_store_index_size(struct ecsrev_store *s, uint64_t *bytes, uint64_t *revisions,
+                            struct ecsrev_error *err)
+{
+    *bytes = 0;
+    *revisions = 0;
+    MDB_txn *txn = NULL;
+    int rc = read_begin(s, &txn, err);
+    if (rc < 0) {
+        return rc;
+    }
+    MDB_stat st;
+    MDB_dbi dbis[] = {s->revs, s->history, s->ids, s->services};
+    for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
+        if (mdb_stat(txn, dbis[i], &st) == 0) {
+            *bytes += ((uint64_t)st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) *
+                      st.ms_psize;
+            if (dbis[i] == s->revs) {
+                *revisions = st.ms_entries;
+            }
+        }
+    }
+    read_end(s, txn);
+    return 0;
 }
 
 int ecsrev_store_stats(struct ecsrev_store *s, struct ecsrev_store_stats *out,

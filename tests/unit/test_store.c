@@ -753,6 +753,184 @@ static void test_invalid_revision_rejected(void **state)
     ecsrev_revision_dispose(&revs[1]);
 }
 
+struct svc_seen {
+    uint64_t web, staging;
+    char cluster[128];
+};
+
+static int svc_cb(const char *service_arn, const char *cluster_arn, uint64_t revisions,
+                  void *payload)
+{
+    struct svc_seen *s = payload;
+    if (strcmp(service_arn, SVC) == 0) {
+        s->web = revisions;
+        (void)snprintf(s->cluster, sizeof(s->cluster), "%s", cluster_arn);
+    } else if (strcmp(service_arn, SVC2) == 0) {
+        s->staging = revisions;
+    }
+    return 0;
+}
+
+static int sum_cb(const char *service_arn, const char *cluster_arn, uint64_t revisions,
+                  void *payload)
+{
+    (void)service_arn;
+    (void)cluster_arn;
+    *(uint64_t *)payload += revisions;
+    return 0;
+}
+
+/* The per-service counts: new revisions only, summed per put, across puts. */
+static void test_service_counts(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_revision revs[6];
+    make_rev(&revs[0], SVC, CLU, "1", 1000, "{\"n\":1}");
+    make_rev(&revs[1], SVC2, CLU2, "2", 2000, "{\"n\":2}");
+    make_rev(&revs[2], SVC, CLU, "3", 3000, "{\"n\":3}");
+    make_rev(&revs[3], SVC, CLU, "1", 1000, "{\"n\":1}"); /* the same again: not counted twice */
+    make_rev(&revs[4], SVC2, CLU2, "5", 5000, "{\"n\":5}");
+    make_rev(&revs[5], SVC, CLU, "6", 6000, "{\"n\":6}");
+    struct ecsrev_store_put_result res;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_put(f->store, revs, 6, "test", 1, &res, &err), 0);
+    assert_int_equal(res.added, 5);
+    assert_int_equal(res.existing, 1);
+    struct svc_seen seen;
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(ecsrev_store_services(f->store, svc_cb, &seen, &err), 0);
+    assert_int_equal(seen.web, 3);
+    assert_int_equal(seen.staging, 2);
+    assert_string_equal(seen.cluster, CLU);
+    for (size_t i = 0; i < 6; i++) {
+        ecsrev_revision_dispose(&revs[i]);
+    }
+    /* a second put: one new, one existing, one conflicting */
+    make_rev(&revs[0], SVC, CLU, "7", 7000, "{\"n\":7}");
+    make_rev(&revs[1], SVC, CLU, "3", 3000, "{\"n\":3}");
+    make_rev(&revs[2], SVC2, CLU2, "5", 5000, "{\"n\":55}");
+    assert_int_equal(ecsrev_store_put(f->store, revs, 3, "test", 2, &res, &err), 0);
+    assert_int_equal(res.added, 1);
+    assert_int_equal(res.existing, 1);
+    assert_int_equal(res.conflicts, 1);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(ecsrev_store_services(f->store, svc_cb, &seen, &err), 0);
+    assert_int_equal(seen.web, 4);
+    assert_int_equal(seen.staging, 2);
+    for (size_t i = 0; i < 3; i++) {
+        ecsrev_revision_dispose(&revs[i]);
+    }
+    /* many services in one put (the table grows) */
+    enum { MANY = 100 };
+    struct ecsrev_revision *many = calloc(MANY, sizeof(*many));
+    for (int i = 0; i < MANY; i++) {
+        char svc[128];
+        char id[16];
+        char body[32];
+        (void)snprintf(svc, sizeof(svc), "arn:aws:ecs:us-east-1:123456789012:service/prod/s%d",
+                       i % 40);
+        (void)snprintf(id, sizeof(id), "m%d", i);
+        (void)snprintf(body, sizeof(body), "{\"m\":%d}", i);
+        make_rev(&many[i], svc, CLU, id, 10000 + i, body);
+    }
+    assert_int_equal(ecsrev_store_put(f->store, many, MANY, "test", 3, &res, &err), 0);
+    assert_int_equal(res.added, MANY);
+    struct ecsrev_store_stats st;
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.services, 42);
+    uint64_t sum = 0;
+    assert_int_equal(ecsrev_store_services(f->store, sum_cb, &sum, &err), 0);
+    assert_int_equal(sum, st.revisions);
+    assert_int_equal(sum, 106);
+    for (int i = 0; i < MANY; i++) {
+        ecsrev_revision_dispose(&many[i]);
+    }
+    free(many);
+}
+
+/* An event's exact bytes: canonical JSON, strings escaped as RFC 8785 says. */
+static int last_event_cb(const struct ecsrev_store_event *ev, void *payload)
+{
+    char **out = payload;
+    free(*out);
+    *out = ecsrev_xstrndup(ev->body, ev->body_len);
+    return 0;
+}
+
+static void test_event_bytes(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_revision revs[2];
+    make_rev(&revs[0], SVC, CLU, "1", 1000, "{\"n\":1}");
+    make_rev(&revs[1], SVC, CLU, "q\"\\\t\x01\xc3\xa9/2", 2000, "{\"n\":2}");
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(ecsrev_store_put(f->store, revs, 2, "im\"port", 1700000000123, NULL, &err), 0);
+    char *body = NULL;
+    assert_int_equal(ecsrev_store_events(f->store, last_event_cb, &body, &err), 0);
+    char h0[ECSREV_HASH_HEX_LEN];
+    char h1[ECSREV_HASH_HEX_LEN];
+    ecsrev_hash_hex(h0, revs[0].content_hash);
+    ecsrev_hash_hex(h1, revs[1].content_hash);
+    char want[1024];
+    (void)snprintf(want, sizeof(want),
+                   "{\"command\":\"im\\\"port\",\"revisions\":["
+                   "{\"arn\":\"arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/1\","
+                   "\"contentHash\":\"%s\"},"
+                   "{\"arn\":\"arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/"
+                   "q\\\"\\\\\\t\\u0001\xc3\xa9/2\",\"contentHash\":\"%s\"}],"
+                   "\"seq\":1,\"time\":\"2023-11-14T22:13:20.123Z\"}",
+                   h0, h1);
+    assert_string_equal(body, want);
+    /* and it is its own canonical form */
+    struct ecsrev_buf canon = ECSREV_BUF_INIT;
+    assert_int_equal(ecsrev_canon_json(&canon, body, strlen(body), &err), 0);
+    assert_int_equal(canon.len, strlen(body));
+    assert_memory_equal(canon.ptr, body, canon.len);
+    ecsrev_buf_dispose(&canon);
+    free(body);
+    ecsrev_revision_dispose(&revs[0]);
+    ecsrev_revision_dispose(&revs[1]);
+}
+
+/* The index size grows with the revisions and leaves the bodies out. */
+static void test_index_size(void **state)
+{
+    struct fixture *f = *state;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    uint64_t bytes = 1;
+    uint64_t revs = 1;
+    assert_int_equal(ecsrev_store_index_size(f->store, &bytes, &revs, &err), 0);
+    assert_int_equal(revs, 0);
+    assert_int_equal(bytes, 0);
+    put_three(f->store);
+    assert_int_equal(ecsrev_store_index_size(f->store, &bytes, &revs, &err), 0);
+    assert_int_equal(revs, 3);
+    assert_int_equal(bytes, 4 * 4096); /* one leaf page per table */
+    enum { N = 2000 };
+    struct ecsrev_revision *many = calloc(N, sizeof(*many));
+    char big[5000];
+    memset(big, 'x', sizeof(big));
+    big[sizeof(big) - 1] = '\0';
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        char *body = malloc(sizeof(big) + 32);
+        (void)snprintf(id, sizeof(id), "%d", 1000 + i);
+        (void)snprintf(body, sizeof(big) + 32, "{\"i\":%d,\"s\":\"%s\"}", i, big);
+        make_rev(&many[i], SVC, CLU, id, 10000 + i, body);
+        free(body);
+    }
+    assert_int_equal(ecsrev_store_put(f->store, many, N, "test", 1, NULL, &err), 0);
+    for (int i = 0; i < N; i++) {
+        ecsrev_revision_dispose(&many[i]);
+    }
+    free(many);
+    assert_int_equal(ecsrev_store_index_size(f->store, &bytes, &revs, &err), 0);
+    assert_int_equal(revs, N + 3);
+    /* hundreds of bytes per revision, not the 5 KB bodies */
+    assert_true(bytes > (uint64_t)N * 200);
+    assert_true(bytes < (uint64_t)N * 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +948,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_from_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stage_then_put_or_unstage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_revision_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_creation, setup, teardown),
