@@ -12,6 +12,11 @@
  *
  * Strings and bodies handed to callbacks are borrowed for the duration of the
  * callback only.
+ *
+ * Threads: a handle may be used from any thread, by one thread at a time
+ * (the caller orders them, e.g. with a mutex); every call begins and ends its
+ * own transactions, except that a snapshot pinned by ecsrev_store_read_begin()
+ * belongs to the thread that pinned it until ecsrev_store_read_end().
  */
 #ifndef ECSREV_STORE_H
 #define ECSREV_STORE_H

@@ -13,38 +13,48 @@
  *  1. while the file is read, each CHUNK_BYTES of revisions has its bodies
  *     staged (ecsrev_store_stage: bodies only, invisible to every command),
  *     and its records (ARN, service, times, hashes: a few hundred bytes each,
- *     no document) go to an unlinked temporary file;
+ *     no document) go to an unlinked temporary file. A second thread, the
+ *     stager, does this for one chunk while this thread parses the next, so
+ *     that the wait for each commit's flush to disk overlaps with parsing;
  *  2. once all of the file is known to be good, the records are streamed back
- *     into transactions of RECORDS_PER_PUT revisions (ecsrev_store_put_from
- *     with bodies_staged), which make them visible with their chain events.
+ *     into puts sized by the index (ecsrev_store_put_from with bodies_staged,
+ *     see RECORDS_BUDGET), which make them visible with their chain events.
  *
  * A bad revision anywhere takes the staged bodies back (ecsrev_store_unstage),
  * so the file leaves no trace; unless another import is staging at the same
  * time (it may count on the same bodies): then they stay, unused and
- * invisible. Both phases run in batch mode (each commit's
- * meta page flushed by the next one, the last by turning batch mode off). A
- * crash leaves whole revisions and at worst unused bodies; a rerun of the
- * same import completes it (see docs/STORE.md).
+ * invisible. A failure of the store while staging (a full disk) is reported
+ * for the file, not for the line being read when it was noticed. Both phases
+ * run in batch mode (each commit's meta page flushed by the next one, the
+ * last by turning batch mode off). A crash leaves whole revisions and at
+ * worst unused bodies; a rerun of the same import completes it (see
+ * docs/STORE.md).
  *
  * Sizes trade speed for memory: every transaction rewrites the index pages it
  * touches, so fewer, larger ones write less; but LMDB keeps a transaction's
  * dirty pages in memory until its commit. Phase 2 therefore sizes its puts by
- * the index (RECORDS_BUDGET); 6 MiB of bodies per phase-1 transaction keeps
- * the peak resident size of a 100,000-revision import near 50 MiB (bench/).
+ * the index (RECORDS_BUDGET); 4 MiB chunks (two in memory, one being staged)
+ * keep the peak resident size of a 100,000-revision import near 53 MiB
+ * (bench/).
  */
 #include <ecsrev/input.h>
 
 #include <cjson/cJSON.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-/* Canonical bytes held in memory before their bodies are staged. */
-#define CHUNK_BYTES ((size_t)6 * 1024 * 1024)
+/*
+ * Canonical bytes held in memory before their bodies are staged. Two chunks
+ * are in memory at a time (one being staged, see struct stager), plus the
+ * staging transaction's copy of one.
+ */
+#define CHUNK_BYTES ((size_t)4 * 1024 * 1024)
 
 /*
  * Puts of staged records. Each put rewrites every index page it touches, and
@@ -75,6 +85,8 @@ struct totals {
     size_t added, existing, conflicts, files_rejected, revs_rejected, failures;
 };
 
+struct stager;
+
 /* Normalized revisions of one file: in memory, or staged with their records spilled. */
 struct pending {
     struct ecsrev_store *store;
@@ -83,6 +95,8 @@ struct pending {
     FILE *spill;     /* records of the revisions whose bodies are staged; NULL: none */
     size_t staged;   /* revisions in it */
     char *spill_buf; /* its stdio buffer (glibc ignores setvbuf's size without one) */
+    struct stager *stager; /* stages chunks in the background; NULL: none (yet) */
+    bool store_failed;     /* staging failed: the error is the store's, not the input's */
     size_t total;
     const char *name; /* the input, for the progress line */
     bool progress;    /* show a progress line on stderr (a terminal, not --quiet) */
@@ -121,8 +135,11 @@ static void pending_clear(struct pending *p)
     p->bytes = 0;
 }
 
+static void stager_stop(struct pending *p);
+
 static void pending_dispose(struct pending *p)
 {
+    stager_stop(p);
     pending_clear(p);
     free(p->revs);
     if (p->spill != NULL) {
@@ -181,20 +198,20 @@ static int spill_read(FILE *f, struct ecsrev_revision *r)
     return 0;
 }
 
-/* The revisions held in memory as a store source. */
+/* Revisions held in memory as a store source. */
 struct mem_source {
-    const struct pending *p;
-    size_t next;
+    const struct ecsrev_revision *revs;
+    size_t n, next;
 };
 
 static int mem_next(void *payload, const struct ecsrev_revision **out, struct ecsrev_error *err)
 {
     (void)err;
     struct mem_source *m = payload;
-    if (m->next == m->p->n) {
+    if (m->next == m->n) {
         return 0;
     }
-    *out = &m->p->revs[m->next++];
+    *out = &m->revs[m->next++];
     return 1;
 }
 
@@ -205,37 +222,213 @@ static int mem_rewind(void *payload, struct ecsrev_error *err)
     return 0;
 }
 
-/*
- * Stage the bodies of what is held in memory and spill their records: the
- * first time, create the spill file and enter batch mode.
- */
-static int stage_pending(struct pending *p, struct ecsrev_error *err)
+/* The first time a file stages: create the spill file and enter batch mode. */
+static int spill_open(struct pending *p, struct ecsrev_error *err)
 {
-    if (p->spill == NULL) {
-        if ((p->spill = tmpfile()) == NULL) {
-            return ecsrev_error_set_cause(err, ECSREV_EIO, errno,
-                                          "cannot create a temporary file: %s", strerror(errno));
-        }
-        p->spill_buf = ecsrev_xmalloc(SPILL_BUF);
-        (void)setvbuf(p->spill, p->spill_buf, _IOFBF, SPILL_BUF); /* one write per MiB */
-        if (ecsrev_store_batch(p->store, true) < 0) {
-            return ecsrev_error_set(err, ECSREV_ESTORE, "cannot set the store's batch mode");
-        }
+    if (p->spill != NULL) {
+        return 0;
     }
-    struct mem_source m = {p, 0};
+    if ((p->spill = tmpfile()) == NULL) {
+        return ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot create a temporary file: %s",
+                                      strerror(errno));
+    }
+    p->spill_buf = ecsrev_xmalloc(SPILL_BUF);
+    (void)setvbuf(p->spill, p->spill_buf, _IOFBF, SPILL_BUF); /* one write per MiB */
+    if (ecsrev_store_batch(p->store, true) < 0) {
+        return ecsrev_error_set(err, ECSREV_ESTORE, "cannot set the store's batch mode");
+    }
+    return 0;
+}
+
+/*
+ * Stage the bodies of @p revs and spill their records. Uses the store and
+ * the spill file of @p p: only one thread at a time runs it (see struct
+ * stager). The caller frees the revisions.
+ */
+static int stage_chunk(struct pending *p, struct ecsrev_revision *revs, size_t n,
+                       struct ecsrev_error *err)
+{
+    struct mem_source m = {revs, n, 0};
     struct ecsrev_store_source src = {mem_next, mem_rewind, &m, false};
     int rc = ecsrev_store_stage(p->store, &src, err);
-    for (size_t i = 0; rc == 0 && i < p->n; i++) {
-        if (spill_write(p->spill, &p->revs[i]) < 0) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (spill_write(p->spill, &revs[i]) < 0) {
             rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot write a temporary file: %s",
                                         strerror(errno));
         }
     }
     if (rc == 0) {
-        p->staged += p->n;
+        p->staged += n;
     }
-    pending_clear(p);
     return rc;
+}
+
+static void dispose_all(struct ecsrev_revision *revs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ecsrev_revision_dispose(&revs[i]);
+    }
+}
+
+/*
+ * The stager: a thread that stages one chunk while the main thread reads and
+ * normalizes the next. Each staging commit ends waiting for the disk
+ * (fdatasync); with the stager, the parser works meanwhile instead, even on
+ * one CPU. At most one chunk is in flight, so memory holds two chunks where
+ * it used to hold one and a transaction's copy of it: CHUNK_BYTES is set for
+ * that.
+ *
+ * Ownership: while busy, the stager owns its chunk, the store handle and the
+ * spill file (and p->staged); the main thread touches none of them until
+ * stager_wait() has seen it idle (the mutex orders both). The stager calls
+ * no cJSON function (the parser's allocation hooks are per thread anyway)
+ * and prints nothing but the store's "waiting for another writer" line.
+ */
+struct stager {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct pending *p;
+    struct ecsrev_revision *revs; /* the chunk in flight (busy), or the last one staged */
+    size_t n, cap; /* the main thread frees the revisions (malloc's caches are per thread) */
+    bool busy, quit;
+    int rc; /* the first failure; then the stager stages nothing more */
+    struct ecsrev_error err;
+};
+
+static void *stager_main(void *arg)
+{
+    struct stager *st = arg;
+    (void)pthread_mutex_lock(&st->mu);
+    for (;;) {
+        while (!st->busy && !st->quit) {
+            (void)pthread_cond_wait(&st->cv, &st->mu);
+        }
+        if (!st->busy) {
+            break;
+        }
+        bool skip = st->rc < 0;
+        (void)pthread_mutex_unlock(&st->mu);
+        struct ecsrev_error err = ECSREV_ERROR_INIT;
+        int rc = skip ? 0 : stage_chunk(st->p, st->revs, st->n, &err);
+        (void)pthread_mutex_lock(&st->mu);
+        if (rc < 0) {
+            st->rc = rc;
+            st->err = err;
+        }
+        st->busy = false;
+        (void)pthread_cond_broadcast(&st->cv);
+    }
+    (void)pthread_mutex_unlock(&st->mu);
+    return NULL;
+}
+
+/* Start the stager; NULL (stage in this thread) if no thread can be made. */
+static struct stager *stager_start(struct pending *p)
+{
+    struct stager *st = ecsrev_xcalloc(1, sizeof(*st));
+    st->p = p;
+    if (pthread_mutex_init(&st->mu, NULL) != 0) {
+        free(st);
+        return NULL;
+    }
+    if (pthread_cond_init(&st->cv, NULL) != 0) {
+        (void)pthread_mutex_destroy(&st->mu);
+        free(st);
+        return NULL;
+    }
+    if (pthread_create(&st->thread, NULL, stager_main, st) != 0) {
+        (void)pthread_cond_destroy(&st->cv);
+        (void)pthread_mutex_destroy(&st->mu);
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Wait until the chunk in flight, if any, is staged; its result (err set). */
+static int stager_wait(struct pending *p, struct ecsrev_error *err)
+{
+    struct stager *st = p->stager;
+    if (st == NULL) {
+        return 0;
+    }
+    (void)pthread_mutex_lock(&st->mu);
+    while (st->busy) {
+        (void)pthread_cond_wait(&st->cv, &st->mu);
+    }
+    int rc = st->rc;
+    if (rc < 0 && err != NULL) {
+        *err = st->err;
+    }
+    (void)pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+/* Stop and free the stager, once its chunk is staged. */
+static void stager_stop(struct pending *p)
+{
+    struct stager *st = p->stager;
+    if (st == NULL) {
+        return;
+    }
+    (void)stager_wait(p, NULL);
+    (void)pthread_mutex_lock(&st->mu);
+    st->quit = true;
+    (void)pthread_cond_broadcast(&st->cv);
+    (void)pthread_mutex_unlock(&st->mu);
+    (void)pthread_join(st->thread, NULL);
+    (void)pthread_cond_destroy(&st->cv);
+    (void)pthread_mutex_destroy(&st->mu);
+    dispose_all(st->revs, st->n);
+    free(st->revs);
+    free(st);
+    p->stager = NULL;
+}
+
+/*
+ * Stage what is held in memory: hand it to the stager (once the previous
+ * chunk is staged; its failure is returned here), or stage it in this
+ * thread when there is no stager. Either way p holds nothing afterwards.
+ */
+static int stage_pending(struct pending *p, struct ecsrev_error *err)
+{
+    int rc = spill_open(p, err);
+    if (rc < 0) {
+        p->store_failed = true;
+        pending_clear(p);
+        return rc;
+    }
+    if (p->stager == NULL) {
+        p->stager = stager_start(p);
+    }
+    struct stager *st = p->stager;
+    if (st == NULL) {
+        rc = stage_chunk(p, p->revs, p->n, err);
+        p->store_failed = rc < 0;
+        pending_clear(p);
+        return rc;
+    }
+    if ((rc = stager_wait(p, err)) < 0) {
+        p->store_failed = true;
+        pending_clear(p);
+        return rc;
+    }
+    (void)pthread_mutex_lock(&st->mu);
+    struct ecsrev_revision *spare = st->revs;
+    size_t spare_cap = st->cap;
+    dispose_all(spare, st->n); /* the chunk staged last: done with */
+    st->revs = p->revs;
+    st->cap = p->cap;
+    st->n = p->n;
+    st->busy = true;
+    (void)pthread_cond_broadcast(&st->cv);
+    (void)pthread_mutex_unlock(&st->mu);
+    p->revs = spare;
+    p->cap = spare_cap;
+    p->n = 0;
+    p->bytes = 0;
+    return 0;
 }
 
 /* Take the revisions of @p in (moved out of it). */
@@ -334,6 +527,7 @@ static int spill_flush(struct pending *p, struct ecsrev_error *err)
 static void unstage(struct pending *p)
 {
     struct ecsrev_error err = ECSREV_ERROR_INIT;
+    stager_stop(p); /* the chunk in flight is staged, or failed, first */
     if (p->spill == NULL || p->staged == 0 || spill_flush(p, &err) < 0) {
         return;
     }
@@ -374,9 +568,11 @@ static int store_pending(struct pending *p, int64_t now, struct ecsrev_store_put
         add_result(res, &r);
         return rc;
     }
-    if ((rc = stage_pending(p, err)) < 0 || (rc = spill_flush(p, err)) < 0) {
+    if ((rc = stage_pending(p, err)) < 0 || (rc = stager_wait(p, err)) < 0 ||
+        (rc = spill_flush(p, err)) < 0) {
         return rc;
     }
+    stager_stop(p);
     rewind(p->spill);
     for (size_t done = 0; done < p->staged && rc == 0;) {
         struct spill_source ss = {p->spill, ftello(p->spill), p->staged - done,
@@ -466,6 +662,17 @@ static int collect(struct pending *p, const char *name, const char *data, size_t
     return rc;
 }
 
+/* collect() for line @p lineno of JSON Lines: the error names the line, unless the store failed. */
+static int collect_line(struct pending *p, const char *name, const struct ecsrev_buf *line,
+                        size_t lineno, struct totals *t, struct ecsrev_error *err)
+{
+    int rc = collect(p, name, line->ptr, line->len, t, err);
+    if (rc < 0 && !p->store_failed) {
+        ecsrev_error_prefix(err, "line %zu", lineno);
+    }
+    return rc;
+}
+
 /*
  * Read a whole input. JSON Lines when the first non-blank line is a complete
  * JSON value and more follows; otherwise one document (pretty-printed CLI
@@ -497,15 +704,13 @@ static int read_input(struct reader *f, const char *name, struct pending *p, str
     }
     if (more > 0 && ecsrev_input_is_json_value(line.ptr, line.len)) {
         /* JSON Lines: the first line, then line by line (doc holds the second). */
-        rc = collect(p, name, line.ptr, line.len, t, err);
-        if (rc < 0) {
-            ecsrev_error_prefix(err, "line %zu", lineno);
-        }
+        rc = collect_line(p, name, &line, lineno, t, err);
         for (int r = more; rc == 0 && r > 0;) {
             lineno++;
-            if (!blank(&doc) && (rc = collect(p, name, doc.ptr, doc.len, t, err)) < 0) {
-                ecsrev_error_prefix(err, "line %zu", lineno);
-            } else if ((r = read_line(f, &doc, err)) < 0) {
+            if (!blank(&doc) && (rc = collect_line(p, name, &doc, lineno, t, err)) < 0) {
+                break;
+            }
+            if ((r = read_line(f, &doc, err)) < 0) {
                 rc = r;
             }
         }

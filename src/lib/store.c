@@ -41,6 +41,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "canon_priv.h"
@@ -58,6 +59,8 @@
 #define INITIAL_MAP ((size_t)64 * 1024 * 1024)
 #define MAX_KEY 511
 #define MAX_MAP ((size_t)1 << 40)
+/* Free space below which a failed write is put down to a full disk. */
+#define FULL_DISK_BYTES ((uint64_t)1024 * 1024)
 
 struct ecsrev_store {
     MDB_env *env;
@@ -1264,6 +1267,22 @@ int ecsrev_store_unstage(struct ecsrev_store *s, const struct ecsrev_store_sourc
     return rc;
 }
 
+/*
+ * LMDB reports a short write as EIO (it writes many pages with one pwritev,
+ * and a full file system takes only part of them): when the file system of
+ * the store has no room left, ENOSPC says what happened.
+ */
+static int full_disk(struct ecsrev_store *s, int lrc)
+{
+    mdb_filehandle_t fd;
+    struct statvfs v;
+    if (lrc == EIO && mdb_env_get_fd(s->env, &fd) == 0 && fstatvfs(fd, &v) == 0 &&
+        (uint64_t)v.f_bavail * v.f_frsize < FULL_DISK_BYTES) {
+        return ENOSPC;
+    }
+    return lrc;
+}
+
 /* Run @p job under the writer lock, growing the map and retrying while it is full. */
 static int job_run(struct ecsrev_store *s, struct job *job, struct ecsrev_error *err)
 {
@@ -1282,6 +1301,7 @@ static int job_run(struct ecsrev_store *s, struct job *job, struct ecsrev_error 
             rc = grow(s, err);
             continue;
         } else if (lrc != 0) {
+            lrc = full_disk(s, lrc);
             rc = ecsrev_error_set_cause(err, ECSREV_ESTORE, lrc, "store '%s': cannot write: %s",
                                         s->path, mdb_strerror(lrc));
         }
