@@ -198,30 +198,6 @@ static int spill_read(FILE *f, struct ecsrev_revision *r)
     return 0;
 }
 
-/* Revisions held in memory as a store source. */
-struct mem_source {
-    const struct ecsrev_revision *revs;
-    size_t n, next;
-};
-
-static int mem_next(void *payload, const struct ecsrev_revision **out, struct ecsrev_error *err)
-{
-    (void)err;
-    struct mem_source *m = payload;
-    if (m->next == m->n) {
-        return 0;
-    }
-    *out = &m->revs[m->next++];
-    return 1;
-}
-
-static int mem_rewind(void *payload, struct ecsrev_error *err)
-{
-    (void)err;
-    ((struct mem_source *)payload)->next = 0;
-    return 0;
-}
-
 /* The first time a file stages: create the spill file and enter batch mode. */
 static int spill_open(struct pending *p, struct ecsrev_error *err)
 {
@@ -240,17 +216,60 @@ static int spill_open(struct pending *p, struct ecsrev_error *err)
     return 0;
 }
 
+/* Revisions in another order than their array's, as a store source. */
+struct rev_ref {
+    const struct ecsrev_revision *rev;
+};
+
+struct order_source {
+    const struct rev_ref *refs;
+    size_t n, next;
+};
+
+static int order_next(void *payload, const struct ecsrev_revision **out, struct ecsrev_error *err)
+{
+    (void)err;
+    struct order_source *o = payload;
+    if (o->next == o->n) {
+        return 0;
+    }
+    *out = o->refs[o->next++].rev;
+    return 1;
+}
+
+static int order_rewind(void *payload, struct ecsrev_error *err)
+{
+    (void)err;
+    ((struct order_source *)payload)->next = 0;
+    return 0;
+}
+
+static int cmp_content_hash(const void *a, const void *b)
+{
+    const struct rev_ref *x = a;
+    const struct rev_ref *y = b;
+    return memcmp(x->rev->content_hash, y->rev->content_hash, sizeof(x->rev->content_hash));
+}
+
 /*
  * Stage the bodies of @p revs and spill their records. Uses the store and
  * the spill file of @p p: only one thread at a time runs it (see struct
- * stager). The caller frees the revisions.
+ * stager). The caller frees the revisions. The bodies go in in the order of
+ * their keys (content hashes): each leaf page of the table is visited once,
+ * not once per revision in random order. The records keep the file's order.
  */
 static int stage_chunk(struct pending *p, struct ecsrev_revision *revs, size_t n,
                        struct ecsrev_error *err)
 {
-    struct mem_source m = {revs, n, 0};
-    struct ecsrev_store_source src = {mem_next, mem_rewind, &m, false};
+    struct rev_ref *order = ecsrev_xmalloc((n + 1) * sizeof(*order));
+    for (size_t i = 0; i < n; i++) {
+        order[i].rev = &revs[i];
+    }
+    qsort(order, n, sizeof(*order), cmp_content_hash);
+    struct order_source o = {order, n, 0};
+    struct ecsrev_store_source src = {order_next, order_rewind, &o, false};
     int rc = ecsrev_store_stage(p->store, &src, err);
+    free(order);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (spill_write(p->spill, &revs[i]) < 0) {
             rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot write a temporary file: %s",

@@ -675,12 +675,13 @@ static int drop_body(struct ecsrev_store *s, MDB_txn *txn, const uint8_t *hash)
 
 /*
  * Store one revision; *state as record_state (0: it was added). With
- * @p staged, its body was stored before by ecsrev_store_stage: it must still
- * be there, and a conflicting revision's staged body is dropped (only a
- * record of this ARN with this content could use it). The record goes first,
- * with MDB_NOOVERWRITE: one B-tree operation both finds a stored record
- * (LMDB then returns it) and inserts a new one. Any failure after it aborts
- * the whole transaction, so the order of the writes does not matter.
+ * @p staged, its body was stored before by ecsrev_store_stage (check_staged
+ * makes sure it is still there), and a conflicting revision's staged body is
+ * dropped (only a record of this ARN with this content could use it). The
+ * record goes first, with MDB_NOOVERWRITE: one B-tree operation both finds a
+ * stored record (LMDB then returns it) and inserts a new one. Any failure
+ * after it aborts the whole transaction, so the order of the writes does not
+ * matter.
  */
 static int put_one(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_revision *rev,
                    bool staged, struct job_services *svcs, struct ecsrev_buf *tmp, int *state)
@@ -701,15 +702,8 @@ static int put_one(struct ecsrev_store *s, MDB_txn *txn, const struct ecsrev_rev
     if (rc != 0) {
         return rc;
     }
-    if (staged) {
-        MDB_val bkey = {ECSREV_HASH_LEN, (void *)(uintptr_t)rev->content_hash};
-        MDB_val body;
-        rc = mdb_get(txn, s->bodies, &bkey, &body);
-        if (rc != 0) {
-            return rc == MDB_NOTFOUND ? BODY_MISSING : rc;
-        }
-    } else if ((rc = put_val(txn, s->bodies, rev->content_hash, ECSREV_HASH_LEN, rev->canon,
-                             rev->canon_len + 1, MDB_NOOVERWRITE)) != 0) {
+    if (!staged && (rc = put_val(txn, s->bodies, rev->content_hash, ECSREV_HASH_LEN, rev->canon,
+                                 rev->canon_len + 1, MDB_NOOVERWRITE)) != 0) {
         return rc;
     }
     history_key(tmp, rev->service_arn, rev->created_ms, rev->arn);
@@ -987,7 +981,55 @@ static void job_clear(struct job *job)
     memset(&job->res, 0, sizeof(job->res));
 }
 
-/* The job's work on one revision. Returns an LMDB rc (or BODY_MISSING). */
+/* A revision added by a put, in the order of check_staged. */
+struct added_ref {
+    const struct added *added;
+};
+
+static int cmp_added_hash(const void *a, const void *b)
+{
+    const struct added_ref *x = a;
+    const struct added_ref *y = b;
+    return memcmp(x->added->hash, y->added->hash, ECSREV_HASH_LEN);
+}
+
+/*
+ * With bodies staged: every revision the put adds must still find its body
+ * (staging.lock keeps other imports from taking staged bodies back; this
+ * catches anything else). Checked once per put, in the order of the bodies'
+ * keys, with one cursor: each leaf page of `bodies` is read once, where a
+ * lookup per revision in input order was a random descent each time (and
+ * every page read through the map brings its neighbours into the process).
+ * Returns an LMDB rc, or BODY_MISSING with *missing set.
+ */
+static int check_staged(struct ecsrev_store *s, MDB_txn *txn, const struct job *job,
+                        const char **missing)
+{
+    struct added_ref *order = ecsrev_xmalloc((job->n_added + 1) * sizeof(*order));
+    for (size_t i = 0; i < job->n_added; i++) {
+        order[i].added = &job->added[i];
+    }
+    qsort(order, job->n_added, sizeof(*order), cmp_added_hash);
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, s->bodies, &cur);
+    for (size_t i = 0; rc == 0 && i < job->n_added; i++) {
+        MDB_val key = {ECSREV_HASH_LEN, (void *)(uintptr_t)order[i].added->hash};
+        MDB_val val;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET);
+        if (rc == MDB_NOTFOUND) {
+            *missing = order[i].added->arn;
+            rc = BODY_MISSING;
+        }
+        if (i % RELEASE_EVERY == RELEASE_EVERY - 1) {
+            release_some(s);
+        }
+    }
+    mdb_cursor_close(cur);
+    free(order);
+    return rc;
+}
+
+/* The job's work on one revision. Returns an LMDB rc. */
 static int job_one(struct ecsrev_store *s, MDB_txn *txn, struct job *job,
                    const struct ecsrev_revision *rev, struct ecsrev_buf *tmp)
 {
@@ -1040,16 +1082,18 @@ static int job_attempt(struct ecsrev_store *s, struct job *job, struct ecsrev_er
             break;
         }
         lrc = job_one(s, txn, job, rev, &tmp);
-        if (lrc == BODY_MISSING) {
-            (void)ecsrev_error_set(err, ECSREV_ESTORE,
-                                   "store '%s': the staged body of '%s' is gone (did a concurrent "
-                                   "import of the same revisions fail?); import again",
-                                   s->path, rev->arn);
-            lrc = SOURCE_FAILED;
-        }
         if (i % RELEASE_EVERY == RELEASE_EVERY - 1) {
             release_some(s);
         }
+    }
+    const char *missing = NULL;
+    if (lrc == 0 && job->kind == JOB_PUT && src->bodies_staged &&
+        (lrc = check_staged(s, txn, job, &missing)) == BODY_MISSING) {
+        (void)ecsrev_error_set(err, ECSREV_ESTORE,
+                               "store '%s': the staged body of '%s' is gone (did a concurrent "
+                               "import of the same revisions fail?); import again",
+                               s->path, missing);
+        lrc = SOURCE_FAILED;
     }
     if (lrc == 0 && job->n_added > 0 && (lrc = services_write(s, txn, &job->svcs, &tmp)) == 0) {
         lrc = append_event(s, txn, job->added, job->n_added, job->command, job->time_ms, &tmp);

@@ -586,6 +586,39 @@ static void test_stage_then_put_or_unstage(void **state)
     struct ecsrev_store_source lsrc = {test_next, test_rewind, &tl, true};
     assert_int_equal(ecsrev_store_put_from(f->store, &lsrc, "test", 1, &res, &err), ECSREV_ESTORE);
     assert_non_null(strstr(err.msg, "staged body"));
+    /* ... also among others whose bodies are there: the message names it, nothing is stored */
+    struct ecsrev_revision mixed[3];
+    make_rev(&mixed[0], SVC, CLU, "801", 8010, "{\"t\":801}");
+    make_rev(&mixed[2], SVC, CLU, "802", 8020, "{\"t\":802}");
+    struct test_source tm = {mixed, 3, 0, SIZE_MAX, 0, false};
+    struct ecsrev_store_source msrc = {test_next, test_rewind, &tm, false};
+    tm.n = 1;
+    assert_int_equal(ecsrev_store_stage(f->store, &msrc, &err), 0);
+    tm.revs = &mixed[2];
+    tm.next = 0;
+    assert_int_equal(ecsrev_store_stage(f->store, &msrc, &err), 0);
+    mixed[1] = late;
+    struct ecsrev_revision mixed_recs[3] = {mixed[0], mixed[1], mixed[2]};
+    for (int i = 0; i < 3; i++) {
+        mixed_recs[i].canon = NULL;
+    }
+    struct test_source tmr = {mixed_recs, 3, 0, SIZE_MAX, 0, false};
+    struct ecsrev_store_source mrsrc = {test_next, test_rewind, &tmr, true};
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(ecsrev_store_put_from(f->store, &mrsrc, "test", 1, &res, &err),
+                     ECSREV_ESTORE);
+    assert_non_null(strstr(err.msg, late.arn));
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.revisions, 2);
+    /* take the two staged bodies back */
+    tm.revs = mixed_recs;
+    tm.n = 3;
+    tm.next = 0;
+    assert_int_equal(ecsrev_store_unstage(f->store, &msrc, &dropped, &err), 0);
+    assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
+    assert_int_equal(st.bodies, 2);
+    ecsrev_revision_dispose(&mixed[0]);
+    ecsrev_revision_dispose(&mixed[2]);
     /* a staged body whose ARN is stored with other content is dropped by the put */
     struct ecsrev_revision other;
     make_rev(&other, SVC, CLU, "700", 7000, "{\"t\":\"other\"}");
