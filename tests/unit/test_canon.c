@@ -875,6 +875,34 @@ static void test_write_split(void **state)
     free(big);
 }
 
+/* XXH3-128 vectors (the header's reference code), on both sides of the dispatch length. */
+static void test_hash_vectors(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t len;
+        const char *hex;
+    } s_vectors[] = {
+        {0, "99aa06d3014798d86001c324468d497f"},     {1, "495b62073ef70ca44c5cca45d0f4811f"},
+        {240, "de57aab31e77a2ff93e173833f75ab66"},   {1023, "8e8ed756aa1f01faf0d330ce2b3300fb"},
+        {1024, "4c17271c906df79223bc880ebf0d29c6"},  {3800, "b06891f9afa16a54afbea7a0bbf61359"},
+        {65536, "2c7dfeea59d29a74cf188822048798b0"},
+    };
+    unsigned char *data = malloc(65536);
+    assert_non_null(data);
+    for (size_t i = 0; i < 65536; i++) {
+        data[i] = (unsigned char)(i * 31 + 7);
+    }
+    for (size_t k = 0; k < sizeof(s_vectors) / sizeof(s_vectors[0]); k++) {
+        uint8_t h[ECSREV_HASH_LEN];
+        char hex[ECSREV_HASH_HEX_LEN];
+        ecsrev_hash128(h, data, s_vectors[k].len);
+        ecsrev_hash_hex(hex, h);
+        assert_string_equal(hex, s_vectors[k].hex);
+    }
+    free(data);
+}
+
 int main(void)
 {
     ecsrev_json_init();
@@ -895,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_seconds_to_ms),
         cmocka_unit_test(test_time_format_edges),
         cmocka_unit_test(test_write_split),
+        cmocka_unit_test(test_hash_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
