@@ -117,12 +117,25 @@ struct ecsrev_http_options {
     }
 
 /**
+ * Load libcurl (dlopen of its ABI, libcurl.so.4, so that commands that never
+ * talk to the network do not load it and its dependencies at start) and
+ * initialize it (curl_global_init). Once, before any thread: main calls it
+ * for the commands that fetch. Calling it again does nothing.
+ * @return 0, or ECSREV_ENET (libcurl cannot be loaded or initialized: the
+ *         message says why)
+ */
+ECSREV_MUST_CHECK int ecsrev_http_global_init(struct ecsrev_error *err);
+
+/** Undo ecsrev_http_global_init() (curl_global_cleanup); libcurl stays loaded. */
+void ecsrev_http_global_cleanup(void);
+
+/**
  * The libcurl transport (multi interface). TLS peer and host verification is
  * always on; only http and https are allowed; redirects are not followed.
  * Proxies follow libcurl's defaults (http_proxy, https_proxy, no_proxy from
  * the environment). The whole transfer is capped at connect + 3 x read
  * timeout, so a server sending one byte at a time cannot hold it forever.
- * curl_global_init() must have been called (main does it).
+ * ecsrev_http_global_init() must have been called (main does it).
  * @param out owned; free with (*out)->free(*out)
  * @param opts borrowed for this call (strings are copied)
  * @return 0, or ECSREV_EINVAL (an option out of range, or libcurl refusing an option)

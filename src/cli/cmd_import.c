@@ -92,9 +92,9 @@ struct pending {
     struct ecsrev_store *store;
     struct ecsrev_revision *revs;
     size_t n, cap, bytes;
-    FILE *spill;     /* records of the revisions whose bodies are staged; NULL: none */
-    size_t staged;   /* revisions in it */
-    char *spill_buf; /* its stdio buffer (glibc ignores setvbuf's size without one) */
+    FILE *spill;           /* records of the revisions whose bodies are staged; NULL: none */
+    size_t staged;         /* revisions in it */
+    char *spill_buf;       /* its stdio buffer (glibc ignores setvbuf's size without one) */
     struct stager *stager; /* stages chunks in the background; NULL: none (yet) */
     bool store_failed;     /* staging failed: the error is the store's, not the input's */
     size_t total;
@@ -594,8 +594,8 @@ static int store_pending(struct pending *p, int64_t now, struct ecsrev_store_put
     stager_stop(p);
     rewind(p->spill);
     for (size_t done = 0; done < p->staged && rc == 0;) {
-        struct spill_source ss = {p->spill, ftello(p->spill), p->staged - done,
-                                  records_per_put(p->store), 0, {0}};
+        struct spill_source ss = {
+            p->spill, ftello(p->spill), p->staged - done, records_per_put(p->store), 0, {0}};
         struct ecsrev_store_source src = {spill_next, spill_rewind, &ss, true};
         if (ss.start < 0) {
             return ecsrev_error_set_cause(err, ECSREV_EIO, errno,

@@ -6,7 +6,7 @@
  */
 #include <ecsrev/json.h>
 
-#include <curl/curl.h>
+#include <ecsrev/http.h>
 
 #include <locale.h>
 #ifdef __GLIBC__
@@ -121,14 +121,15 @@ int main(int argc, char **argv)
     /* Once, in main, before any thread; skipped for the local commands, whose
      * start-up time (show, diff) matters more. */
     bool net = needs_network(argc, argv);
-    if (net && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        cli_error("cannot initialize libcurl");
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    if (net && ecsrev_http_global_init(&err) < 0) {
+        cli_error("%s", err.msg);
         return EXIT_TROUBLE;
     }
     int rc = run(argc, argv);
     out_flush();
     if (net) {
-        curl_global_cleanup();
+        ecsrev_http_global_cleanup();
     }
     return rc;
 }

@@ -37,8 +37,8 @@ XXH128_hash_t XXH3_128bits_dispatch(const void *input, size_t len);
 void ecsrev_hash128(uint8_t out[ECSREV_HASH_LEN], const void *data, size_t len)
 {
 #if defined(__x86_64__)
-    XXH128_hash_t h = len >= DISPATCH_FROM ? XXH3_128bits_dispatch(data, len)
-                                           : XXH3_128bits(data, len);
+    XXH128_hash_t h =
+        len >= DISPATCH_FROM ? XXH3_128bits_dispatch(data, len) : XXH3_128bits(data, len);
 #else
     XXH128_hash_t h = XXH3_128bits(data, len);
 #endif

@@ -26,12 +26,154 @@
 
 #include <curl/curl.h>
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "banned.h"
+
+/* ---- libcurl, loaded on first use ---- */
+
+#ifndef ECSREV_CURL_SONAME
+#define ECSREV_CURL_SONAME "libcurl.so.4"
+#endif
+
+/*
+ * The libcurl functions this file calls, looked up once by
+ * ecsrev_http_global_init(). ecsrev is not linked with libcurl: loading it
+ * and the three dozen libraries it depends on (TLS, LDAP, Kerberos, SSH,
+ * HTTP/2, IDN...), with every symbol bound at start, was three quarters of
+ * the start-up of every command, though only fetch (and audit --fetch) talk
+ * to the network. Each type is checked against <curl/curl.h> at compile time
+ * (CURL_FN_CHECK: _Generic does not evaluate its operand, so the check
+ * references no libcurl symbol).
+ */
+typedef CURLcode (*curl_global_init_fn)(long flags);
+typedef void (*curl_global_cleanup_fn)(void);
+typedef CURL *(*curl_easy_init_fn)(void);
+typedef CURLcode (*curl_easy_setopt_fn)(CURL *curl, CURLoption option, ...);
+typedef CURLcode (*curl_easy_getinfo_fn)(CURL *curl, CURLINFO info, ...);
+typedef void (*curl_easy_cleanup_fn)(CURL *curl);
+typedef const char *(*curl_easy_strerror_fn)(CURLcode code);
+typedef struct curl_slist *(*curl_slist_append_fn)(struct curl_slist *list, const char *data);
+typedef void (*curl_slist_free_all_fn)(struct curl_slist *list);
+typedef CURLM *(*curl_multi_init_fn)(void);
+typedef CURLMcode (*curl_multi_setopt_fn)(CURLM *multi, CURLMoption option, ...);
+typedef CURLMcode (*curl_multi_handle_fn)(CURLM *multi, CURL *curl);
+typedef CURLMcode (*curl_multi_perform_fn)(CURLM *multi, int *running);
+typedef CURLMcode (*curl_multi_poll_fn)(CURLM *multi, struct curl_waitfd extra_fds[],
+                                        unsigned int extra_nfds, int timeout_ms, int *ret);
+typedef CURLMsg *(*curl_multi_info_read_fn)(CURLM *multi, int *left);
+typedef CURLMcode (*curl_multi_cleanup_fn)(CURLM *multi);
+typedef const char *(*curl_multi_strerror_fn)(CURLMcode code);
+
+/* type is a type name: it cannot be put in parentheses */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
+#define CURL_FN_CHECK(fn, type)                                                                    \
+    _Static_assert(_Generic((fn), type : 1, default : 0), #fn " does not match <curl/curl.h>")
+/* NOLINTEND(bugprone-macro-parentheses) */
+CURL_FN_CHECK(curl_global_init, curl_global_init_fn);
+CURL_FN_CHECK(curl_global_cleanup, curl_global_cleanup_fn);
+CURL_FN_CHECK(curl_easy_init, curl_easy_init_fn);
+CURL_FN_CHECK(curl_easy_setopt, curl_easy_setopt_fn);
+CURL_FN_CHECK(curl_easy_getinfo, curl_easy_getinfo_fn);
+CURL_FN_CHECK(curl_easy_cleanup, curl_easy_cleanup_fn);
+CURL_FN_CHECK(curl_easy_strerror, curl_easy_strerror_fn);
+CURL_FN_CHECK(curl_slist_append, curl_slist_append_fn);
+CURL_FN_CHECK(curl_slist_free_all, curl_slist_free_all_fn);
+CURL_FN_CHECK(curl_multi_init, curl_multi_init_fn);
+CURL_FN_CHECK(curl_multi_setopt, curl_multi_setopt_fn);
+CURL_FN_CHECK(curl_multi_add_handle, curl_multi_handle_fn);
+CURL_FN_CHECK(curl_multi_remove_handle, curl_multi_handle_fn);
+CURL_FN_CHECK(curl_multi_perform, curl_multi_perform_fn);
+CURL_FN_CHECK(curl_multi_poll, curl_multi_poll_fn);
+CURL_FN_CHECK(curl_multi_info_read, curl_multi_info_read_fn);
+CURL_FN_CHECK(curl_multi_cleanup, curl_multi_cleanup_fn);
+CURL_FN_CHECK(curl_multi_strerror, curl_multi_strerror_fn);
+#undef CURL_FN_CHECK
+
+struct curl_api {
+    curl_global_init_fn global_init;
+    curl_global_cleanup_fn global_cleanup;
+    curl_easy_init_fn easy_init;
+    curl_easy_setopt_fn easy_setopt;
+    curl_easy_getinfo_fn easy_getinfo;
+    curl_easy_cleanup_fn easy_cleanup;
+    curl_easy_strerror_fn easy_strerror;
+    curl_slist_append_fn slist_append;
+    curl_slist_free_all_fn slist_free_all;
+    curl_multi_init_fn multi_init;
+    curl_multi_setopt_fn multi_setopt;
+    curl_multi_handle_fn multi_add_handle;
+    curl_multi_handle_fn multi_remove_handle;
+    curl_multi_perform_fn multi_perform;
+    curl_multi_poll_fn multi_poll;
+    curl_multi_info_read_fn multi_info_read;
+    curl_multi_cleanup_fn multi_cleanup;
+    curl_multi_strerror_fn multi_strerror;
+};
+
+static struct curl_api s_curl;
+static bool s_curl_ready; /* loaded, and curl_global_init done */
+
+struct curl_sym {
+    const char *name;
+    void **slot;
+};
+
+int ecsrev_http_global_init(struct ecsrev_error *err)
+{
+    if (s_curl_ready) {
+        return 0;
+    }
+    void *lib = dlopen(ECSREV_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        /* once, before any thread (see http.h) */
+        const char *why = dlerror(); /* NOLINT(concurrency-mt-unsafe) */
+        return ecsrev_error_set(err, ECSREV_ENET, "cannot load libcurl (%s): %s",
+                                ECSREV_CURL_SONAME, why != NULL ? why : "unknown reason");
+    }
+    struct curl_api api;
+    /* dlsym's object pointer into a function pointer: POSIX allows it. */
+#define SYM(field)                                                                                 \
+    {                                                                                              \
+        "curl_" #field, (void **)(void *)&api.field                                                \
+    }
+    const struct curl_sym syms[] = {
+        SYM(global_init),         SYM(global_cleanup), SYM(easy_init),     SYM(easy_setopt),
+        SYM(easy_getinfo),        SYM(easy_cleanup),   SYM(easy_strerror), SYM(slist_append),
+        SYM(slist_free_all),      SYM(multi_init),     SYM(multi_setopt),  SYM(multi_add_handle),
+        SYM(multi_remove_handle), SYM(multi_perform),  SYM(multi_poll),    SYM(multi_info_read),
+        SYM(multi_cleanup),       SYM(multi_strerror),
+    };
+#undef SYM
+    for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+        void *f = dlsym(lib, syms[i].name);
+        if (f == NULL) {
+            (void)dlclose(lib);
+            return ecsrev_error_set(err, ECSREV_ENET, "libcurl (%s) has no %s: too old",
+                                    ECSREV_CURL_SONAME, syms[i].name);
+        }
+        memcpy(syms[i].slot, &f, sizeof(f));
+    }
+    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        (void)dlclose(lib);
+        return ecsrev_error_set(err, ECSREV_ENET, "cannot initialize libcurl");
+    }
+    s_curl = api;
+    s_curl_ready = true; /* the library stays loaded until the process ends */
+    return 0;
+}
+
+void ecsrev_http_global_cleanup(void)
+{
+    if (s_curl_ready) {
+        s_curl.global_cleanup();
+        s_curl_ready = false;
+    }
+}
 
 struct transfer {
     struct transfer *next;
@@ -166,8 +308,8 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     struct transfer *x = userdata;
     curl_off_t pre = 0;
     curl_off_t total = 0;
-    if (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK || pre == 0 ||
-        curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total) != CURLE_OK) {
+    if (s_curl.easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK || pre == 0 ||
+        s_curl.easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total) != CURLE_OK) {
         return 0; /* still connecting: the connect timeout applies */
     }
     if (x->last_activity_us < pre || dlnow != x->last_dl || ulnow != x->last_ul) {
@@ -191,10 +333,10 @@ static void transfer_free(struct transfer *x)
         return;
     }
     if (x->easy != NULL) {
-        (void)curl_multi_remove_handle(x->owner->multi, x->easy);
-        curl_easy_cleanup(x->easy);
+        (void)s_curl.multi_remove_handle(x->owner->multi, x->easy);
+        s_curl.easy_cleanup(x->easy);
     }
-    curl_slist_free_all(x->headers);
+    s_curl.slist_free_all(x->headers);
     ecsrev_http_response_dispose(&x->resp);
     free(x);
 }
@@ -223,7 +365,7 @@ static int build_headers(struct transfer *x, const struct ecsrev_http_request *r
                          struct ecsrev_error *err)
 {
     /* An empty "Expect:" stops libcurl from waiting for "100 Continue" on larger bodies. */
-    x->headers = curl_slist_append(x->headers, "Expect:");
+    x->headers = s_curl.slist_append(x->headers, "Expect:");
     for (size_t i = 0; i < req->n_headers; i++) {
         const struct ecsrev_http_header *h = &req->headers[i];
         if (!header_ok(h->name) || !header_ok(h->value) || h->name[0] == '\0' ||
@@ -233,7 +375,7 @@ static int build_headers(struct transfer *x, const struct ecsrev_http_request *r
         struct ecsrev_buf line = ECSREV_BUF_INIT;
         int rc = ecsrev_buf_printf(&line, err, "%s: %s", h->name, h->value);
         if (rc == 0) {
-            x->headers = curl_slist_append(x->headers, line.ptr);
+            x->headers = s_curl.slist_append(x->headers, line.ptr);
         }
         ecsrev_buf_dispose_secret(&line); /* may hold Authorization or a token */
         if (rc < 0) {
@@ -249,15 +391,15 @@ static int build_headers(struct transfer *x, const struct ecsrev_http_request *r
 static CURLcode set_method(CURL *e, const struct ecsrev_http_request *req)
 {
     if (strcmp(req->method, "GET") == 0) {
-        return curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        return s_curl.easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
-    CURLcode c = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    CURLcode c = s_curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     if (c == CURLE_OK) {
-        c = curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
-                             req->body_len == 0 ? "" : (const char *)req->body);
+        c = s_curl.easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
+                               req->body_len == 0 ? "" : (const char *)req->body);
     }
     if (c == CURLE_OK && strcmp(req->method, "POST") != 0) {
-        c = curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+        c = s_curl.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     }
     return c;
 }
@@ -272,7 +414,7 @@ static int set_options(struct curl_transport *t, struct transfer *x,
 #define SETOPT(opt, val)                                                                           \
     do {                                                                                           \
         if (c == CURLE_OK) {                                                                       \
-            c = curl_easy_setopt(e, opt, val);                                                     \
+            c = s_curl.easy_setopt(e, opt, val);                                                   \
         }                                                                                          \
     } while (0)
     SETOPT(CURLOPT_PRIVATE, (void *)x);
@@ -305,7 +447,7 @@ static int set_options(struct curl_transport *t, struct transfer *x,
 #undef SETOPT
     if (c != CURLE_OK) {
         return ecsrev_error_set_cause(err, ECSREV_EINVAL, (int)c, "http request to '%s': %s",
-                                      req->url, curl_easy_strerror(c));
+                                      req->url, s_curl.easy_strerror(c));
     }
     return 0;
 }
@@ -320,16 +462,17 @@ static int do_submit(struct ecsrev_transport *base, uint64_t id,
     x->id = id;
     ecsrev_http_response_init(&x->resp);
     x->resp.body.max = t->opts.max_body;
-    x->easy = curl_easy_init();
+    x->easy = s_curl.easy_init();
     if (x->easy == NULL) {
         abort(); /* libcurl only fails this on out-of-memory */
     }
     if ((rc = build_headers(x, req, err)) < 0 || (rc = set_options(t, x, req, err)) < 0) {
         goto done;
     }
-    CURLMcode mc = curl_multi_add_handle(t->multi, x->easy);
+    CURLMcode mc = s_curl.multi_add_handle(t->multi, x->easy);
     if (mc != CURLM_OK) {
-        rc = ecsrev_error_set_cause(err, ECSREV_ENET, (int)mc, "http: %s", curl_multi_strerror(mc));
+        rc = ecsrev_error_set_cause(err, ECSREV_ENET, (int)mc, "http: %s",
+                                    s_curl.multi_strerror(mc));
         goto done;
     }
     x->next = t->list;
@@ -337,7 +480,7 @@ static int do_submit(struct ecsrev_transport *base, uint64_t id,
     x = NULL;
 done:
     if (x != NULL) {
-        curl_easy_cleanup(x->easy);
+        s_curl.easy_cleanup(x->easy);
         x->easy = NULL;
         transfer_free(x);
     }
@@ -382,12 +525,12 @@ static void lower_first(char *s)
 static void fill_completion(struct ecsrev_http_completion *out, struct transfer *x, CURLcode c)
 {
     char *url = NULL;
-    (void)curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
+    (void)s_curl.easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
     memset(out, 0, sizeof(*out));
     out->id = x->id;
     out->resp = x->resp;
     ecsrev_http_response_init(&x->resp); /* ownership moved to out */
-    (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &out->resp.status);
+    (void)s_curl.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &out->resp.status);
     if (c == CURLE_OK) {
         return;
     }
@@ -426,7 +569,7 @@ static void fill_completion(struct ecsrev_http_completion *out, struct transfer 
     }
     char msg[CURL_ERROR_SIZE];
     (void)snprintf(msg, sizeof(msg), "%s",
-                   x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(c));
+                   x->errbuf[0] != '\0' ? x->errbuf : s_curl.easy_strerror(c));
     lower_first(msg);
     out->retryable = retryable_code(c);
     out->timeout = c == CURLE_OPERATION_TIMEDOUT;
@@ -439,13 +582,13 @@ static bool take_done(struct curl_transport *t, struct ecsrev_http_completion *o
 {
     int left = 0;
     CURLMsg *m = NULL;
-    while ((m = curl_multi_info_read(t->multi, &left)) != NULL) {
+    while ((m = s_curl.multi_info_read(t->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE) {
             continue;
         }
         char *priv = NULL;
         CURLcode c = m->data.result;
-        (void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        (void)s_curl.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
         struct transfer *x = (struct transfer *)(void *)priv;
         fill_completion(out, x, c);
         unlink_transfer(t, x);
@@ -463,10 +606,10 @@ static int do_wait(struct ecsrev_transport *base, struct ecsrev_http_completion 
     bool forever = timeout_ms < 0;
     for (;;) {
         int running = 0;
-        CURLMcode mc = curl_multi_perform(t->multi, &running);
+        CURLMcode mc = s_curl.multi_perform(t->multi, &running);
         if (mc != CURLM_OK) {
             return ecsrev_error_set_cause(err, ECSREV_ENET, (int)mc, "http: %s",
-                                          curl_multi_strerror(mc));
+                                          s_curl.multi_strerror(mc));
         }
         if (take_done(t, out)) {
             *got = true;
@@ -476,16 +619,16 @@ static int do_wait(struct ecsrev_transport *base, struct ecsrev_http_completion 
             return 0; /* nothing in flight */
         }
         int poll_ms = forever ? 1000 : (int)(timeout_ms > 1000 ? 1000 : timeout_ms);
-        mc = curl_multi_poll(t->multi, NULL, 0, poll_ms, NULL);
+        mc = s_curl.multi_poll(t->multi, NULL, 0, poll_ms, NULL);
         if (mc != CURLM_OK) {
             return ecsrev_error_set_cause(err, ECSREV_ENET, (int)mc, "http: %s",
-                                          curl_multi_strerror(mc));
+                                          s_curl.multi_strerror(mc));
         }
         if (!forever) {
             /* No clock here: count the poll's maximum as spent; callers loop anyway. */
             timeout_ms -= poll_ms;
             if (timeout_ms <= 0) {
-                mc = curl_multi_perform(t->multi, &running);
+                mc = s_curl.multi_perform(t->multi, &running);
                 *got = mc == CURLM_OK && take_done(t, out);
                 return 0;
             }
@@ -510,7 +653,7 @@ static void do_free(struct ecsrev_transport *base)
         return;
     }
     do_abort_all(base);
-    (void)curl_multi_cleanup(t->multi);
+    (void)s_curl.multi_cleanup(t->multi);
     free(t->ca_bundle);
     free(t->user_agent);
     free(t);
@@ -523,6 +666,10 @@ int ecsrev_http_transport_new(struct ecsrev_transport **out, const struct ecsrev
     if (opts->connect_timeout_ms <= 0 || opts->connect_timeout_ms > 3600000 ||
         opts->read_timeout_ms <= 0 || opts->read_timeout_ms > 3600000) {
         return ecsrev_error_set(err, ECSREV_EINVAL, "http timeouts must be between 1 ms and 1 h");
+    }
+    if (!s_curl_ready) {
+        return ecsrev_error_set(err, ECSREV_ENET,
+                                "http: libcurl is not loaded (ecsrev_http_global_init)");
     }
     struct curl_transport *t = ecsrev_xcalloc(1, sizeof(*t));
     t->base.submit = do_submit;
@@ -540,13 +687,13 @@ int ecsrev_http_transport_new(struct ecsrev_transport **out, const struct ecsrev
     t->user_agent = ecsrev_xstrdup(opts->user_agent != NULL ? opts->user_agent : "ecsrev");
     t->opts.ca_bundle = t->ca_bundle;
     t->opts.user_agent = t->user_agent;
-    t->multi = curl_multi_init();
+    t->multi = s_curl.multi_init();
     if (t->multi == NULL) {
         abort(); /* out of memory inside libcurl */
     }
     long conns = (long)t->opts.max_connections;
-    (void)curl_multi_setopt(t->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
-    (void)curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, conns + 4);
+    (void)s_curl.multi_setopt(t->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
+    (void)s_curl.multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, conns + 4);
     *out = &t->base;
     return 0;
 }

@@ -544,9 +544,9 @@ static size_t services_slot(const struct job_services *t, const char *arn)
 static void services_note(struct job_services *t, const struct ecsrev_revision *rev)
 {
     if (2 * (t->n + 1) > t->cap) {
-        struct job_services bigger = {ecsrev_xcalloc(t->cap == 0 ? 16 : 2 * t->cap,
-                                                     sizeof(*t->slots)),
-                                      t->cap == 0 ? 16 : 2 * t->cap, t->n};
+        struct job_services bigger = {
+            ecsrev_xcalloc(t->cap == 0 ? 16 : 2 * t->cap, sizeof(*t->slots)),
+            t->cap == 0 ? 16 : 2 * t->cap, t->n};
         for (size_t i = 0; i < t->cap; i++) {
             if (t->slots[i].service_arn != NULL) {
                 bigger.slots[services_slot(&bigger, t->slots[i].service_arn)] = t->slots[i];

@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ecsrevtest import CliTest, SOURCE  # noqa: E402
+from ecsrevtest import CliTest, SOURCE, data  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE, "tests", "support"))
 from fake_ecs_harness import (DEFAULT_AKID, DEFAULT_SECRET, FakeEcs,  # noqa: E402
@@ -262,6 +262,27 @@ class RetryTest(FetchTest):
                            "--max-attempts", "2")
             self.assertEqual(r.code, 2, r)
             self.assertIn("ListServiceDeployments: http://127.0.0.1:1/", r.err)
+
+
+class LibcurlTest(CliTest):
+    """libcurl is loaded at run time, only by the commands that talk to the network."""
+
+    def test_local_commands_never_load_libcurl_and_fetch_says_when_it_cannot(self):
+        libdir = os.path.join(self.tmp, "lib")
+        os.mkdir(libdir)
+        with open(os.path.join(libdir, "libcurl.so.4"), "wb") as fh:
+            fh.write(b"not a shared library")
+        env = {"LD_LIBRARY_PATH": libdir}
+        # found first by the dynamic linker, and never touched by local commands
+        self.ok("--version", env=env)
+        self.ok("import", data("revisions", "single.json"), env=env)
+        self.ok("show", "--format", "text", json.loads(self.ok("export").out)["serviceRevisionArn"],
+                env=env)
+        r = self.fails(2, "fetch", "--cluster", "prod", "--service", "web", "--region",
+                       "us-east-1", env=env)
+        lines = [l for l in r.err.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, r)
+        self.assertIn("cannot load libcurl (libcurl.so.4)", lines[0])
 
 
 class FailureTest(FetchTest):

@@ -605,8 +605,7 @@ static void test_stage_then_put_or_unstage(void **state)
     struct test_source tmr = {mixed_recs, 3, 0, SIZE_MAX, 0, false};
     struct ecsrev_store_source mrsrc = {test_next, test_rewind, &tmr, true};
     memset(&err, 0, sizeof(err));
-    assert_int_equal(ecsrev_store_put_from(f->store, &mrsrc, "test", 1, &res, &err),
-                     ECSREV_ESTORE);
+    assert_int_equal(ecsrev_store_put_from(f->store, &mrsrc, "test", 1, &res, &err), ECSREV_ESTORE);
     assert_non_null(strstr(err.msg, late.arn));
     assert_int_equal(ecsrev_store_stats(f->store, &st, &err), 0);
     assert_int_equal(st.revisions, 2);
