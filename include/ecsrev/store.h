@@ -94,8 +94,8 @@ void ecsrev_store_on_wait(struct ecsrev_store *s, ecsrev_store_wait_fn fn, void 
  */
 ECSREV_MUST_CHECK int ecsrev_store_batch(struct ecsrev_store *s, bool on);
 
-/** Default of ecsrev_store_set_map_budget(): 8 MiB. */
-#define ECSREV_STORE_MAP_BUDGET ((size_t)8 * 1024 * 1024)
+/** Default of ecsrev_store_set_map_budget(): 4 MiB. */
+#define ECSREV_STORE_MAP_BUDGET ((size_t)4 * 1024 * 1024)
 
 /**
  * How many bytes of the store's file a writer may keep mapped in this

@@ -66,7 +66,7 @@
  * whatever the store's size).
  */
 #define RECORDS_PER_PUT 3000
-#define RECORDS_BUDGET ((uint64_t)24 * 1024 * 1024)
+#define RECORDS_BUDGET ((uint64_t)20 * 1024 * 1024)
 /* Index bytes per revision assumed while a store holds too few to tell. */
 #define RECORD_INDEX_BYTES 1024
 
