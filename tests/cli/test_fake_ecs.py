@@ -616,8 +616,9 @@ class FaultTest(ServerTest):
                                     range(4)))
         elapsed = time.monotonic() - start
         self.assertEqual(results, [200] * 4)
-        self.assertGreaterEqual(elapsed, 0.25)
-        self.assertLess(elapsed, 1.0)  # served concurrently (serially it takes >= 1 s)
+        self.assertGreaterEqual(elapsed, 0.25)  # the latency is there
+        # Served concurrently: the server saw requests in flight together (no
+        # bound on elapsed time, which a loaded CI machine can stretch).
         stats = self.ecs.stats()
         self.assertGreaterEqual(stats["maxInFlight"], 2)
         self.assertLessEqual(stats["maxInFlight"], 4)
