@@ -37,8 +37,13 @@ static const char *s_details =
     "stored in one transaction. With ARN operands, fetches those service revisions.\n"
     "\n"
     "Credentials, in order: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN];\n"
-    "--profile or AWS_PROFILE (shared credentials and config files, credential_process);\n"
-    "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI); IMDSv2.\n"
+    "a role profile (role_arn with source_profile or credential_source: STS AssumeRole,\n"
+    "external_id, role_session_name, duration_seconds; chains followed); web identity\n"
+    "(web_identity_token_file, or AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN); the\n"
+    "profile's keys or credential_process (--profile or AWS_PROFILE); container\n"
+    "credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI); IMDSv2. STS:\n"
+    "AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url, else\n"
+    "https://sts.REGION.amazonaws.com. SSO profiles and mfa_serial are not supported.\n"
     "Region: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region. Endpoint:\n"
     "--endpoint-url, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, the profile's endpoint_url,\n"
     "else https://ecs.REGION.amazonaws.com. TLS is always verified, against AWS_CA_BUNDLE\n"
@@ -76,7 +81,8 @@ struct run {
     const struct fetch_opts *o;
     struct ecsrev_store *store;
     struct ecsrev_aws_config cfg;
-    struct ecsrev_transport *creds_http; /* short timeouts, for container/IMDS credentials */
+    struct ecsrev_transport *creds_http; /* short timeouts: container, IMDS and STS */
+    char *region;                        /* resolved region (STS for roles) */
     int64_t started_ms;
     bool progress_on;
     bool progress_shown;
@@ -109,12 +115,13 @@ static void clock_sleep(int64_t ms, void *payload)
 
 /* ---- credentials ---- */
 
-static int creds_http(struct ecsrev_buf *body_out, long *status_out, const char *method,
-                      const char *url, const struct ecsrev_http_header *headers, size_t n_headers,
-                      void *payload, struct ecsrev_error *err)
+static int creds_http(struct ecsrev_buf *body_out, long *status_out,
+                      const struct ecsrev_creds_request *cr, void *payload,
+                      struct ecsrev_error *err)
 {
     struct run *r = payload;
-    struct ecsrev_http_request req = {method, url, headers, n_headers, NULL, 0};
+    struct ecsrev_http_request req = {cr->method,    cr->url,  cr->headers,
+                                      cr->n_headers, cr->body, cr->body_len};
     struct ecsrev_http_response resp;
     ecsrev_http_response_init(&resp);
     int rc = ecsrev_http_send(r->creds_http, &req, &resp, err);
@@ -131,7 +138,9 @@ static int creds_http(struct ecsrev_buf *body_out, long *status_out, const char 
 static int get_creds(struct ecsrev_credentials *out, struct ecsrev_error *err, void *payload)
 {
     struct run *r = payload;
-    int rc = ecsrev_creds_resolve(out, &r->cfg, env_get, NULL, creds_http, r, err);
+    struct ecsrev_creds_context ctx = {env_get,   NULL,      creds_http,  r,
+                                       r->region, clock_now, clock_sleep, NULL};
+    int rc = ecsrev_creds_resolve(out, &r->cfg, &ctx, err);
     if (rc == 0 && r->o->verbose > 0) {
         cli_error("credentials from %s", out->source);
     }
@@ -341,6 +350,7 @@ static int make_client(struct ecsrev_ecs **client, struct ecsrev_transport **htt
     if ((rc = ecsrev_http_transport_new(&r->creds_http, &ho, err)) < 0) {
         goto done;
     }
+    r->region = ecsrev_xstrdup(region);
     struct ecsrev_ecs_options eo = ECSREV_ECS_OPTIONS_INIT;
     eo.endpoint = endpoint;
     eo.region = region;
@@ -439,6 +449,7 @@ int cmd_fetch(int argc, char **argv)
         r.creds_http->free(r.creds_http);
     }
     ecsrev_aws_config_dispose(&r.cfg);
+    free(r.region);
     cli_list_dispose(&o.services);
     free(arns);
     return status;

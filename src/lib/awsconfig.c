@@ -8,9 +8,11 @@
  * input, which is capped at ECSREV_AWS_CONFIG_MAX_FILE, and NUL bytes are rejected.
  * Keys are lower-cased (configparser does the same); section names are kept.
  *
- * Only the selected profile is collected; a relevant key repeated for that profile
- * within one file is an error rather than a silent "last one wins". Values from the
- * credentials file override the config file's, as in botocore.
+ * Only the selected profile is collected, and for a role profile the chain of its
+ * source_profile entries (each read from the same two files, loops refused); a
+ * relevant key repeated for a profile within one file is an error rather than a
+ * silent "last one wins". Values from the credentials file override the config
+ * file's, as in botocore.
  *
  * Region text is restricted to [a-z0-9-] so it can be placed in a host name and a
  * SigV4 scope; endpoint URLs must be http(s)://host[:port] with no path, query,
@@ -294,10 +296,16 @@ enum key_id {
     K_CA_BUNDLE,
     K_MAX_ATTEMPTS,
     K_ROLE_ARN,
+    K_SOURCE_PROFILE,
+    K_CREDENTIAL_SOURCE,
+    K_EXTERNAL_ID,
+    K_SESSION_NAME,
+    K_DURATION,
+    K_MFA_SERIAL,
+    K_WEB_IDENTITY,
     K_SSO_START_URL,
     K_SSO_SESSION,
     K_SSO_ACCOUNT,
-    K_WEB_IDENTITY,
     K_COUNT
 };
 
@@ -311,10 +319,16 @@ static const char *const s_keys[K_COUNT] = {
     "ca_bundle",
     "max_attempts",
     "role_arn",
+    "source_profile",
+    "credential_source",
+    "external_id",
+    "role_session_name",
+    "duration_seconds",
+    "mfa_serial",
+    "web_identity_token_file",
     "sso_start_url",
     "sso_session",
     "sso_account_id",
-    "web_identity_token_file",
 };
 
 struct collect {
@@ -377,28 +391,71 @@ static int collect_entry(const char *section, const char *key, const char *value
     return 0;
 }
 
-/* Parse @p path into @p c; a missing file is fine. */
-static int load_file(struct collect *c, const char *path, bool config_file,
-                     struct ecsrev_error *err)
+/* The two files, read once: a missing file is an empty one (ptr NULL). */
+struct files {
+    const char *path[2];
+    struct ecsrev_buf data[2];
+};
+
+static int read_files(struct files *f, const struct ecsrev_aws_config *cfg,
+                      struct ecsrev_error *err)
 {
-    struct ecsrev_buf data;
-    ecsrev_buf_init(&data, ECSREV_AWS_CONFIG_MAX_FILE);
-    int rc = ecsrev_awsconfig__read_file(&data, path, err);
-    if (rc == ECSREV_ENOTFOUND) {
-        ecsrev_error_clear(err);
-        rc = 0;
-        goto done;
+    f->path[0] = cfg->config_file;
+    f->path[1] = cfg->credentials_file;
+    for (int i = 0; i < 2; i++) {
+        ecsrev_buf_init(&f->data[i], ECSREV_AWS_CONFIG_MAX_FILE);
     }
-    if (rc < 0) {
-        goto done;
+    for (int i = 0; i < 2; i++) {
+        if (f->path[i] == NULL) {
+            continue;
+        }
+        int rc = ecsrev_awsconfig__read_file(&f->data[i], f->path[i], err);
+        if (rc == ECSREV_ENOTFOUND) {
+            ecsrev_error_clear(err);
+            ecsrev_buf_dispose_secret(&f->data[i]);
+            ecsrev_buf_init(&f->data[i], ECSREV_AWS_CONFIG_MAX_FILE);
+            f->path[i] = NULL;
+        } else if (rc < 0) {
+            return rc;
+        }
     }
-    c->fname = path;
-    c->config_file = config_file;
-    memset(c->seen, 0, sizeof(c->seen));
-    rc = ecsrev_awsconfig__parse(data.ptr, data.len, path, collect_entry, c, err);
-done:
-    ecsrev_buf_dispose_secret(&data);
-    return rc;
+    return 0;
+}
+
+static void files_dispose(struct files *f)
+{
+    ecsrev_buf_dispose_secret(&f->data[0]);
+    ecsrev_buf_dispose_secret(&f->data[1]);
+}
+
+static void collect_dispose(struct collect *c)
+{
+    for (int k = 0; k < K_COUNT; k++) {
+        free_value(&c->vals[k]);
+    }
+}
+
+/* Collect the settings of @p profile from both files: config first, then credentials
+ * (later files override earlier ones). */
+static int collect_profile(struct collect *c, const struct files *f, const char *profile,
+                           struct ecsrev_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->profile = profile;
+    for (int i = 0; i < 2; i++) {
+        if (f->path[i] == NULL) {
+            continue;
+        }
+        c->fname = f->path[i];
+        c->config_file = i == 0;
+        memset(c->seen, 0, sizeof(c->seen));
+        int rc = ecsrev_awsconfig__parse(f->data[i].ptr != NULL ? f->data[i].ptr : "",
+                                         f->data[i].len, f->path[i], collect_entry, c, err);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /* Env value or NULL when unset or empty. */
@@ -467,20 +524,121 @@ static void take(char **dst, char **src)
     *src = NULL;
 }
 
-static void fill_profile(struct ecsrev_aws_config *out, struct collect *c)
+static void fill_profile(struct ecsrev_aws_profile *p, struct collect *c, const char *name)
 {
-    struct ecsrev_aws_profile *p = &out->creds;
+    p->name = ecsrev_xstrdup(name);
     p->found = c->found;
     take(&p->access_key_id, &c->vals[K_ACCESS_KEY]);
     take(&p->secret_access_key, &c->vals[K_SECRET_KEY]);
     take(&p->session_token, &c->vals[K_SESSION_TOKEN]);
     take(&p->credential_process, &c->vals[K_PROCESS]);
-    p->has_role_arn = c->vals[K_ROLE_ARN] != NULL;
+    take(&p->role_arn, &c->vals[K_ROLE_ARN]);
+    take(&p->source_profile, &c->vals[K_SOURCE_PROFILE]);
+    take(&p->credential_source, &c->vals[K_CREDENTIAL_SOURCE]);
+    take(&p->external_id, &c->vals[K_EXTERNAL_ID]);
+    take(&p->role_session_name, &c->vals[K_SESSION_NAME]);
+    take(&p->duration_seconds, &c->vals[K_DURATION]);
+    take(&p->mfa_serial, &c->vals[K_MFA_SERIAL]);
+    take(&p->web_identity_token_file, &c->vals[K_WEB_IDENTITY]);
     p->has_sso = c->vals[K_SSO_START_URL] != NULL || c->vals[K_SSO_SESSION] != NULL ||
                  c->vals[K_SSO_ACCOUNT] != NULL;
-    p->has_web_identity = c->vals[K_WEB_IDENTITY] != NULL;
-    take(&out->region, &c->vals[K_REGION]);
-    take(&out->endpoint_url, &c->vals[K_ENDPOINT]);
+}
+
+static void profile_dispose(struct ecsrev_aws_profile *p)
+{
+    free(p->name);
+    free_value(&p->access_key_id);
+    free_value(&p->secret_access_key);
+    free_value(&p->session_token);
+    free_value(&p->credential_process);
+    free_value(&p->role_arn);
+    free_value(&p->source_profile);
+    free_value(&p->credential_source);
+    free_value(&p->external_id);
+    free_value(&p->role_session_name);
+    free_value(&p->duration_seconds);
+    free_value(&p->mfa_serial);
+    free_value(&p->web_identity_token_file);
+    memset(p, 0, sizeof(*p));
+}
+
+static bool has_value(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* Does the chain go on past @p p (a source profile unless @p selected)? As botocore: a
+ * role profile assumes its role from its source_profile, but a source profile with
+ * static keys is used for its keys even when it has a role_arn too. */
+static bool chain_continues(const struct ecsrev_aws_profile *p, bool selected)
+{
+    if (!has_value(p->role_arn) || has_value(p->web_identity_token_file) ||
+        !has_value(p->source_profile)) {
+        return false;
+    }
+    return selected || !(has_value(p->access_key_id) || has_value(p->secret_access_key));
+}
+
+static int not_found(const struct ecsrev_aws_config *out, const char *what, const char *profile,
+                     struct ecsrev_error *err)
+{
+    char cf[256];
+    char crf[256];
+    ecsrev_awsconfig__printable(cf, sizeof(cf), out->config_file ? out->config_file : "(none)");
+    ecsrev_awsconfig__printable(crf, sizeof(crf),
+                                out->credentials_file ? out->credentials_file : "(none)");
+    return ecsrev_error_set(err, ECSREV_ENOTFOUND, "%s'%s' not found in %s, %s", what, profile, cf,
+                            crf);
+}
+
+/* Follow source_profile from the selected profile (see struct ecsrev_aws_config). */
+static int load_sources(struct ecsrev_aws_config *out, const struct files *f,
+                        struct ecsrev_error *err)
+{
+    const struct ecsrev_aws_profile *cur = &out->creds;
+    bool selected = true;
+    while (chain_continues(cur, selected)) {
+        char what[200];
+        (void)snprintf(what, sizeof(what), "profile '%.128s': source_profile ", cur->name);
+        if (!valid_profile_name(cur->source_profile)) {
+            return ecsrev_error_set(err, ECSREV_EPARSE, "%sis not a valid profile name", what);
+        }
+        if (out->n_sources == ECSREV_AWS_MAX_SOURCE_PROFILES) {
+            return ecsrev_error_set(err, ECSREV_EPARSE,
+                                    "profile '%s': source_profile chain longer than %d profiles",
+                                    out->profile, ECSREV_AWS_MAX_SOURCE_PROFILES);
+        }
+        struct collect c;
+        int rc = collect_profile(&c, f, cur->source_profile, err);
+        if (rc == 0 && !c.found) {
+            rc = not_found(out, what, cur->source_profile, err);
+        }
+        if (rc < 0) {
+            collect_dispose(&c);
+            return rc;
+        }
+        if (out->sources == NULL) {
+            out->sources = ecsrev_xcalloc(ECSREV_AWS_MAX_SOURCE_PROFILES, sizeof(*out->sources));
+        }
+        struct ecsrev_aws_profile *next = &out->sources[out->n_sources++];
+        fill_profile(next, &c, cur->source_profile);
+        collect_dispose(&c);
+        if (chain_continues(next, false)) {
+            /* a profile met again that would assume a role again: a loop */
+            bool loop = strcmp(next->name, out->creds.name) == 0;
+            for (size_t i = 0; i + 1 < out->n_sources && !loop; i++) {
+                loop = strcmp(out->sources[i].name, next->name) == 0;
+            }
+            if (loop) {
+                return ecsrev_error_set(err, ECSREV_EPARSE,
+                                        "profile '%s': source_profile chain loops back to '%s'",
+                                        out->profile, next->name);
+            }
+        }
+        cur = next;
+        selected = false;
+    }
+    return 0;
 }
 
 static int finish_settings(struct ecsrev_aws_config *out, struct collect *c,
@@ -535,29 +693,25 @@ int ecsrev_aws_config_load(struct ecsrev_aws_config *out, const char *profile_op
     out->config_file = file_path(env(getenv_fn, env_payload, "AWS_CONFIG_FILE"), home, "config");
     out->credentials_file =
         file_path(env(getenv_fn, env_payload, "AWS_SHARED_CREDENTIALS_FILE"), home, "credentials");
-    c.profile = out->profile;
-    /* config first, then credentials: later files override earlier ones */
-    if ((out->config_file != NULL && (rc = load_file(&c, out->config_file, true, err)) < 0) ||
-        (out->credentials_file != NULL &&
-         (rc = load_file(&c, out->credentials_file, false, err)) < 0)) {
+    struct files f;
+    if ((rc = read_files(&f, out, err)) < 0 ||
+        (rc = collect_profile(&c, &f, out->profile, err)) < 0) {
         goto done;
     }
     if (!c.found && out->profile_explicit) {
-        char cf[256];
-        char crf[256];
-        ecsrev_awsconfig__printable(cf, sizeof(cf), out->config_file ? out->config_file : "(none)");
-        ecsrev_awsconfig__printable(crf, sizeof(crf),
-                                    out->credentials_file ? out->credentials_file : "(none)");
-        rc = ecsrev_error_set(err, ECSREV_ENOTFOUND, "profile '%s' not found in %s, %s",
-                              out->profile, cf, crf);
+        rc = not_found(out, "profile ", out->profile, err);
         goto done;
     }
     rc = finish_settings(out, &c, getenv_fn, env_payload, err);
-    fill_profile(out, &c);
-done:
-    for (int k = 0; k < K_COUNT; k++) {
-        free_value(&c.vals[k]);
+    fill_profile(&out->creds, &c, out->profile);
+    take(&out->region, &c.vals[K_REGION]);
+    take(&out->endpoint_url, &c.vals[K_ENDPOINT]);
+    if (rc == 0) {
+        rc = load_sources(out, &f, err);
     }
+done:
+    files_dispose(&f);
+    collect_dispose(&c);
     return rc;
 }
 
@@ -572,10 +726,11 @@ void ecsrev_aws_config_dispose(struct ecsrev_aws_config *cfg)
     free(cfg->region);
     free(cfg->endpoint_url);
     free(cfg->ca_bundle);
-    free_value(&cfg->creds.access_key_id);
-    free_value(&cfg->creds.secret_access_key);
-    free_value(&cfg->creds.session_token);
-    free_value(&cfg->creds.credential_process);
+    profile_dispose(&cfg->creds);
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        profile_dispose(&cfg->sources[i]);
+    }
+    free(cfg->sources);
     *cfg = (struct ecsrev_aws_config)ECSREV_AWS_CONFIG_INIT;
 }
 
@@ -785,20 +940,27 @@ static bool env_true(ecsrev_getenv_fn getenv_fn, void *env_payload, const char *
     return strcmp(low, "true") == 0;
 }
 
-int ecsrev_endpoint_resolve(char **out, const char *endpoint_opt, const char *region,
-                            const struct ecsrev_aws_config *cfg, ecsrev_getenv_fn getenv_fn,
-                            void *env_payload, struct ecsrev_error *err)
+int ecsrev_service_endpoint_resolve(char **out, const char *service, const char *endpoint_opt,
+                                    const char *region, const struct ecsrev_aws_config *cfg,
+                                    ecsrev_getenv_fn getenv_fn, void *env_payload,
+                                    struct ecsrev_error *err)
 {
     const char *v = NULL;
     const char *where = NULL;
+    char service_env[64];
     *out = NULL;
+    size_t n = (size_t)snprintf(service_env, sizeof(service_env), "AWS_ENDPOINT_URL_%s", service);
+    for (size_t i = 17; i < n && i < sizeof(service_env); i++) {
+        char c = service_env[i];
+        service_env[i] = (char)((c >= 'a' && c <= 'z') ? c - 'a' + 'A' : (c == '-' ? '_' : c));
+    }
     bool ignore = env_true(getenv_fn, env_payload, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     if (endpoint_opt != NULL) {
         v = endpoint_opt;
         where = "--endpoint-url";
-    } else if (!ignore && env(getenv_fn, env_payload, "AWS_ENDPOINT_URL_ECS") != NULL) {
-        v = env(getenv_fn, env_payload, "AWS_ENDPOINT_URL_ECS");
-        where = "AWS_ENDPOINT_URL_ECS";
+    } else if (!ignore && env(getenv_fn, env_payload, service_env) != NULL) {
+        v = env(getenv_fn, env_payload, service_env);
+        where = service_env;
     } else if (!ignore && env(getenv_fn, env_payload, "AWS_ENDPOINT_URL") != NULL) {
         v = env(getenv_fn, env_payload, "AWS_ENDPOINT_URL");
         where = "AWS_ENDPOINT_URL";
@@ -820,15 +982,73 @@ int ecsrev_endpoint_resolve(char **out, const char *endpoint_opt, const char *re
     }
     char *r = region != NULL ? normalize_region(region) : NULL;
     if (r == NULL) {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "no valid region for the ECS endpoint");
+        return ecsrev_error_set(err, ECSREV_EINVAL, "no valid region for the %s endpoint",
+                                service_env + 17);
     }
     struct ecsrev_buf b = ECSREV_BUF_INIT;
-    int rc = ecsrev_buf_printf(&b, err, "https://ecs.%s.%s", r, ecsrev_region_dns_suffix(r));
+    int rc =
+        ecsrev_buf_printf(&b, err, "https://%s.%s.%s", service, r, ecsrev_region_dns_suffix(r));
     free(r);
     if (rc < 0) {
         ecsrev_buf_dispose(&b);
         return rc;
     }
     *out = ecsrev_buf_detach(&b);
+    return 0;
+}
+
+int ecsrev_endpoint_resolve(char **out, const char *endpoint_opt, const char *region,
+                            const struct ecsrev_aws_config *cfg, ecsrev_getenv_fn getenv_fn,
+                            void *env_payload, struct ecsrev_error *err)
+{
+    return ecsrev_service_endpoint_resolve(out, "ecs", endpoint_opt, region, cfg, getenv_fn,
+                                           env_payload, err);
+}
+
+int ecsrev_endpoint_split(const char *endpoint, char **host, char **path, char **url,
+                          struct ecsrev_error *err)
+{
+    const char *rest = NULL;
+    const char *default_port = NULL;
+    *host = *path = *url = NULL;
+    if (strncmp(endpoint, "https://", 8) == 0) {
+        rest = endpoint + 8;
+        default_port = ":443";
+    } else if (strncmp(endpoint, "http://", 7) == 0) {
+        rest = endpoint + 7;
+        default_port = ":80";
+    } else {
+        return ecsrev_error_set(err, ECSREV_EINVAL,
+                                "endpoint '%s' must start with https:// or http://", endpoint);
+    }
+    size_t host_len = strcspn(rest, "/?#");
+    if (host_len == 0 || memchr(rest, '@', host_len) != NULL ||
+        strpbrk(rest, "?# \t\r\n") != NULL) {
+        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid endpoint '%s'", endpoint);
+    }
+    size_t dp = strlen(default_port);
+    size_t keep = host_len;
+    if (host_len > dp && memcmp(rest + host_len - dp, default_port, dp) == 0) {
+        keep = host_len - dp;
+    }
+    const char *p = rest + host_len;
+    size_t path_len = strlen(p);
+    while (path_len > 0 && p[path_len - 1] == '/') {
+        path_len--;
+    }
+    if (path_len == 0) {
+        struct ecsrev_buf u = ECSREV_BUF_INIT;
+        int rc = ecsrev_buf_printf(&u, err, "%.*s/", (int)(p - endpoint), endpoint);
+        if (rc < 0) {
+            ecsrev_buf_dispose(&u);
+            return rc;
+        }
+        *url = ecsrev_buf_detach(&u);
+        *path = ecsrev_xstrdup("/");
+    } else {
+        *path = ecsrev_xstrndup(p, path_len);
+        *url = ecsrev_xstrndup(endpoint, (size_t)(p - endpoint) + path_len);
+    }
+    *host = ecsrev_xstrndup(rest, keep);
     return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * creds.c - the AWS credential provider chain: environment, profile (static keys,
- * credential_process), container credentials, IMDSv2.
+ * creds.c - the AWS credential provider chain: environment, role profiles (STS
+ * AssumeRole along source_profile / credential_source), web identity (STS
+ * AssumeRoleWithWebIdentity), profile (static keys, credential_process), container
+ * credentials, IMDSv2.
  *
  * Order and rules follow botocore: --profile disables the environment source; a
  * configured source that is broken is an error naming it (no silent fall-through);
@@ -21,6 +23,7 @@
 #include <ecsrev/crypto.h>
 
 #include "awsconfig_priv.h"
+#include "sts_priv.h"
 #include "json_priv.h"
 
 #include <errno.h>
@@ -41,6 +44,7 @@ extern char **environ; /* NOLINT(readability-identifier-naming) */
 
 #define BODY_MAX ((size_t)64 * 1024)
 #define TOKEN_FILE_MAX ((size_t)16 * 1024)
+#define WEB_TOKEN_MAX ((size_t)64 * 1024)
 #define ECS_CONTAINER_HOST "http://169.254.170.2"
 #define IMDS_DEFAULT "http://169.254.169.254"
 
@@ -194,10 +198,9 @@ static bool nonempty(const char *s)
     return s != NULL && s[0] != '\0';
 }
 
-static int from_profile_keys(struct ecsrev_credentials *out, const struct ecsrev_aws_config *cfg,
+static int from_profile_keys(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
                              struct ecsrev_error *err)
 {
-    const struct ecsrev_aws_profile *p = &cfg->creds;
     bool has_key = nonempty(p->access_key_id);
     bool has_secret = nonempty(p->secret_access_key);
     if (!has_key && !has_secret) {
@@ -205,38 +208,31 @@ static int from_profile_keys(struct ecsrev_credentials *out, const struct ecsrev
     }
     if (!has_secret) {
         return ecsrev_error_set(err, ECSREV_EAUTH, "profile '%s': missing aws_secret_access_key",
-                                cfg->profile);
+                                p->name);
     }
     if (!has_key) {
         return ecsrev_error_set(err, ECSREV_EAUTH, "profile '%s': missing aws_access_key_id",
-                                cfg->profile);
+                                p->name);
     }
     char source[64];
-    (void)snprintf(source, sizeof(source), "profile %s", cfg->profile);
+    (void)snprintf(source, sizeof(source), "profile %.48s", p->name);
     set_creds(out, p->access_key_id, p->secret_access_key, p->session_token, ECSREV_CREDS_NO_EXPIRY,
               source);
     return 1;
 }
 
-/* Unsupported profile kinds are errors, so they are not mistaken for "no credentials". */
-static int check_profile_kind(const struct ecsrev_aws_config *cfg, struct ecsrev_error *err)
+/* SSO profiles are errors, so they are not mistaken for "no credentials". */
+static int check_sso(const struct ecsrev_aws_profile *p, struct ecsrev_error *err)
 {
-    const struct ecsrev_aws_profile *p = &cfg->creds;
     if (nonempty(p->access_key_id) || nonempty(p->secret_access_key) ||
-        nonempty(p->credential_process)) {
-        return 0;
-    }
-    const char *kind = p->has_role_arn       ? "role_arn (assume role)"
-                       : p->has_sso          ? "AWS IAM Identity Center (SSO)"
-                       : p->has_web_identity ? "web_identity_token_file"
-                                             : NULL;
-    if (kind == NULL) {
+        nonempty(p->credential_process) || !p->has_sso) {
         return 0;
     }
     return ecsrev_error_set(err, ECSREV_EAUTH,
-                            "profile '%s': %s is not supported; use credential_process or "
-                            "static keys",
-                            cfg->profile, kind);
+                            "profile '%s': AWS IAM Identity Center (SSO) is not supported; use "
+                            "credential_process (e.g. `aws configure export-credentials "
+                            "--profile %s --format process`), a role or static keys",
+                            p->name, p->name);
 }
 
 /* ---- credential_process ------------------------------------------------------------------- */
@@ -334,19 +330,19 @@ done:
     return rc;
 }
 
-static int from_process(struct ecsrev_credentials *out, const struct ecsrev_aws_config *cfg,
+static int from_process(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
                         struct ecsrev_error *err)
 {
-    if (!nonempty(cfg->creds.credential_process)) {
+    if (!nonempty(p->credential_process)) {
         return 0;
     }
     char what[200];
     char source[64];
     struct ecsrev_buf body;
     ecsrev_buf_init(&body, BODY_MAX);
-    (void)snprintf(what, sizeof(what), "credential_process for profile '%.128s'", cfg->profile);
-    (void)snprintf(source, sizeof(source), "process (profile %s)", cfg->profile);
-    int rc = run_process(&body, cfg->creds.credential_process, what, err);
+    (void)snprintf(what, sizeof(what), "credential_process for profile '%.128s'", p->name);
+    (void)snprintf(source, sizeof(source), "process (profile %.40s)", p->name);
+    int rc = run_process(&body, p->credential_process, what, err);
     if (rc == 0) {
         rc = creds_from_json(out, body.ptr, body.len, "SessionToken", true, what, source, err);
     }
@@ -515,7 +511,8 @@ static int from_container(struct ecsrev_credentials *out, ecsrev_getenv_fn geten
         goto done;
     }
     struct ecsrev_http_header auth = {"Authorization", token};
-    rc = http_fn(&body, &status, "GET", url, &auth, token != NULL ? 1 : 0, http_payload, err);
+    struct ecsrev_creds_request req = {"GET", url, &auth, token != NULL ? 1 : 0, NULL, 0};
+    rc = http_fn(&body, &status, &req, http_payload, err);
     if (rc < 0) {
         ecsrev_error_prefix(err, "container credentials");
         goto done;
@@ -563,7 +560,8 @@ static int imds_call(struct imds *im, struct ecsrev_buf *body, long *status, con
         h = (struct ecsrev_http_header){"X-aws-ec2-metadata-token", im->token};
     }
     ecsrev_buf_clear(body);
-    return im->http_fn(body, status, method, url, &h, 1, im->payload, err);
+    struct ecsrev_creds_request req = {method, url, &h, 1, NULL, 0};
+    return im->http_fn(body, status, &req, im->payload, err);
 }
 
 static int imds_setup(struct imds *im, ecsrev_getenv_fn getenv_fn, void *payload,
@@ -671,36 +669,270 @@ done:
     return rc;
 }
 
+/* ---- roles (STS) -------------------------------------------------------------------------- */
+
+/* Profile @p i of the role chain: 0 is the selected profile, then cfg->sources. */
+static const struct ecsrev_aws_profile *chain_at(const struct ecsrev_aws_config *cfg, size_t i)
+{
+    return i == 0 ? &cfg->creds : &cfg->sources[i - 1];
+}
+
+/* A profile whose role is assumed with STS AssumeRole: exactly one source, no MFA. */
+static int check_role_profile(const struct ecsrev_aws_profile *p, struct ecsrev_error *err)
+{
+    if (nonempty(p->mfa_serial)) {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': mfa_serial needs a one-time code and ecsrev never "
+                                "prompts; use credential_process or a role without MFA",
+                                p->name);
+    }
+    bool sp = nonempty(p->source_profile);
+    bool cs = nonempty(p->credential_source);
+    if (sp && cs) {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': source_profile and credential_source are both set; "
+                                "keep one",
+                                p->name);
+    }
+    if (!sp && !cs) {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': role_arn needs source_profile or credential_source",
+                                p->name);
+    }
+    return 0;
+}
+
+/* The base credentials of a role profile with credential_source. */
+static int from_credential_source(struct ecsrev_credentials *out,
+                                  const struct ecsrev_aws_profile *p,
+                                  const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
+{
+    const char *cs = p->credential_source;
+    int rc;
+    if (strcmp(cs, "Environment") == 0) {
+        rc = from_env(out, ctx->getenv_fn, ctx->env_payload, err);
+    } else if (strcmp(cs, "EcsContainer") == 0) {
+        rc = from_container(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
+                            err);
+    } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
+        rc = ctx->http_fn != NULL ? from_imds(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn,
+                                              ctx->http_payload, err)
+                                  : 0;
+    } else {
+        char shown[72];
+        ecsrev_awsconfig__printable(shown, sizeof(shown), cs);
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': credential_source '%s' is not Environment, "
+                                "Ec2InstanceMetadata or EcsContainer",
+                                p->name, shown);
+    }
+    if (rc < 0) {
+        char prefix[200];
+        (void)snprintf(prefix, sizeof(prefix), "profile '%.128s': credential_source %s", p->name,
+                       cs);
+        ecsrev_error_prefix(err, "%s", prefix);
+        return rc;
+    }
+    if (rc == 0) {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': credential_source %s has no credentials", p->name,
+                                cs);
+    }
+    return 0;
+}
+
+/* Read a web identity token file (secret): trailing whitespace removed, not empty. */
+static int read_token_file(char **out, const char *path, const char *what, struct ecsrev_error *err)
+{
+    struct ecsrev_buf b;
+    ecsrev_buf_init(&b, WEB_TOKEN_MAX);
+    int rc = ecsrev_awsconfig__read_file(&b, path, err);
+    if (rc < 0) {
+        ecsrev_buf_dispose_secret(&b);
+        ecsrev_error_prefix(err, "%s", what);
+        return ECSREV_EAUTH;
+    }
+    while (b.len > 0 && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' ||
+                         b.ptr[b.len - 1] == ' ' || b.ptr[b.len - 1] == '\t')) {
+        b.ptr[--b.len] = '\0';
+    }
+    if (b.len == 0 || !valid_header_secret(b.ptr)) {
+        ecsrev_buf_dispose_secret(&b);
+        (void)ecsrev_error_set(err, ECSREV_EAUTH,
+                               "%s: the token is empty or has control characters", what);
+        return ECSREV_EAUTH;
+    }
+    *out = ecsrev_buf_detach(&b);
+    return 0;
+}
+
+/*
+ * AssumeRoleWithWebIdentity: @p token_file and @p role_arn from the profile @p p (when
+ * it has web_identity_token_file) or from the environment. 0 = not configured.
+ */
+static int from_web_identity(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
+                             const struct ecsrev_aws_config *cfg,
+                             const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
+{
+    const char *file = NULL;
+    const char *role = NULL;
+    const char *session = NULL;
+    char what[200];
+    if (p != NULL && nonempty(p->web_identity_token_file)) {
+        file = p->web_identity_token_file;
+        role = p->role_arn;
+        session = p->role_session_name;
+        (void)snprintf(what, sizeof(what), "profile '%.128s': web identity", p->name);
+        if (!nonempty(role)) {
+            return ecsrev_error_set(err, ECSREV_EAUTH, "%s: web_identity_token_file needs role_arn",
+                                    what);
+        }
+    } else {
+        file = env(ctx->getenv_fn, ctx->env_payload, "AWS_WEB_IDENTITY_TOKEN_FILE");
+        if (file == NULL) {
+            return 0;
+        }
+        role = env(ctx->getenv_fn, ctx->env_payload, "AWS_ROLE_ARN");
+        session = env(ctx->getenv_fn, ctx->env_payload, "AWS_ROLE_SESSION_NAME");
+        (void)snprintf(what, sizeof(what), "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)");
+        if (role == NULL) {
+            return ecsrev_error_set(err, ECSREV_EAUTH, "%s: AWS_ROLE_ARN is not set", what);
+        }
+    }
+    char *token = NULL;
+    int rc = read_token_file(&token, file, what, err);
+    if (rc < 0) {
+        return rc;
+    }
+    struct ecsrev_sts__role r = {role, session, NULL, NULL, token, what};
+    rc = ecsrev_sts__assume(out, &r, NULL, cfg, ctx, err);
+    ecsrev_cleanse(token, strlen(token));
+    free(token);
+    return rc < 0 ? rc : 1;
+}
+
+/*
+ * The base credentials of the role chain and the index of its innermost role: the
+ * chain is chain_at(0..n-1), where the last profile is where load_sources stopped.
+ */
+static int chain_base(struct ecsrev_credentials *out, size_t *innermost,
+                      const struct ecsrev_aws_config *cfg, const struct ecsrev_creds_context *ctx,
+                      struct ecsrev_error *err)
+{
+    size_t last = cfg->n_sources;
+    const struct ecsrev_aws_profile *p = chain_at(cfg, last);
+    int rc;
+    if (last > 0) {
+        /* a source profile: keys, process or web identity end the chain */
+        *innermost = last - 1;
+        if ((rc = from_profile_keys(out, p, err)) != 0) {
+            return rc < 0 ? rc : 0;
+        }
+        if (nonempty(p->web_identity_token_file)) {
+            rc = from_web_identity(out, p, cfg, ctx, err);
+            return rc < 0 ? rc : 0;
+        }
+        if (!nonempty(p->role_arn)) {
+            if ((rc = check_sso(p, err)) < 0 || (rc = from_process(out, p, err)) != 0) {
+                return rc < 0 ? rc : 0;
+            }
+            return ecsrev_error_set(err, ECSREV_EAUTH,
+                                    "profile '%s': source_profile '%s' has no credentials",
+                                    chain_at(cfg, last - 1)->name, p->name);
+        }
+    }
+    /* a role profile without source_profile: its credential_source */
+    *innermost = last;
+    if ((rc = check_role_profile(p, err)) < 0) {
+        return rc;
+    }
+    return from_credential_source(out, p, ctx, err);
+}
+
+static int from_role_chain(struct ecsrev_credentials *out, const struct ecsrev_aws_config *cfg,
+                           const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
+{
+    struct ecsrev_credentials base = ECSREV_CREDENTIALS_INIT;
+    size_t innermost = 0;
+    int rc = 0;
+    for (size_t i = 0; i <= cfg->n_sources; i++) {
+        const struct ecsrev_aws_profile *p = chain_at(cfg, i);
+        if (nonempty(p->role_arn) && nonempty(p->source_profile) &&
+            (rc = check_role_profile(p, err)) < 0) {
+            return rc;
+        }
+    }
+    if ((rc = chain_base(&base, &innermost, cfg, ctx, err)) < 0) {
+        goto done;
+    }
+    for (size_t i = innermost + 1; i-- > 0;) {
+        const struct ecsrev_aws_profile *p = chain_at(cfg, i);
+        char what[200];
+        (void)snprintf(what, sizeof(what), "profile '%.128s'", p->name);
+        struct ecsrev_sts__role r = {
+            p->role_arn, p->role_session_name, p->external_id, p->duration_seconds, NULL, what};
+        struct ecsrev_credentials next = ECSREV_CREDENTIALS_INIT;
+        rc = ecsrev_sts__assume(&next, &r, &base, cfg, ctx, err);
+        ecsrev_credentials_dispose(&base);
+        base = next;
+        if (rc < 0) {
+            goto done;
+        }
+    }
+    *out = base;
+    base = (struct ecsrev_credentials)ECSREV_CREDENTIALS_INIT;
+    (void)snprintf(out->source, sizeof(out->source), "role (profile %.40s)", cfg->creds.name);
+    rc = 1;
+done:
+    ecsrev_credentials_dispose(&base);
+    return rc;
+}
+
 /* ---- the chain ------------------------------------------------------------------------- */
 
+static bool env_is_true(const struct ecsrev_creds_context *ctx, const char *name)
+{
+    const char *v = env(ctx->getenv_fn, ctx->env_payload, name);
+    if (v == NULL || strlen(v) != 4) {
+        return false;
+    }
+    for (int i = 0; i < 4; i++) {
+        if ((v[i] | 0x20) != "true"[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 int ecsrev_creds_resolve(struct ecsrev_credentials *out, const struct ecsrev_aws_config *cfg,
-                         ecsrev_getenv_fn getenv_fn, void *env_payload,
-                         ecsrev_creds_http_fn http_fn, void *http_payload, struct ecsrev_error *err)
+                         const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
 {
     int rc = 0;
-    bool imds_off = false;
-    const char *off = env(getenv_fn, env_payload, "AWS_EC2_METADATA_DISABLED");
-    if (off != NULL && strlen(off) == 4 && (off[0] == 't' || off[0] == 'T') &&
-        (off[1] == 'r' || off[1] == 'R') && (off[2] == 'u' || off[2] == 'U') &&
-        (off[3] == 'e' || off[3] == 'E')) {
-        imds_off = true;
-    }
+    const struct ecsrev_aws_profile *p = &cfg->creds;
+    bool imds_off = env_is_true(ctx, "AWS_EC2_METADATA_DISABLED");
     *out = (struct ecsrev_credentials)ECSREV_CREDENTIALS_INIT;
-    if (!cfg->profile_from_option && (rc = from_env(out, getenv_fn, env_payload, err)) != 0) {
+    if (!cfg->profile_from_option &&
+        (rc = from_env(out, ctx->getenv_fn, ctx->env_payload, err)) != 0) {
         return rc < 0 ? rc : 0;
     }
-    if ((rc = check_profile_kind(cfg, err)) < 0 || (rc = from_profile_keys(out, cfg, err)) != 0 ||
-        (rc = from_process(out, cfg, err)) != 0 ||
-        (rc = from_container(out, getenv_fn, env_payload, http_fn, http_payload, err)) != 0) {
+    if (nonempty(p->role_arn) && !nonempty(p->web_identity_token_file)) {
+        rc = from_role_chain(out, cfg, ctx, err);
         return rc < 0 ? rc : 0;
     }
-    if (!imds_off && http_fn != NULL &&
-        (rc = from_imds(out, getenv_fn, env_payload, http_fn, http_payload, err)) != 0) {
+    if ((rc = from_web_identity(out, p, cfg, ctx, err)) != 0 || (rc = check_sso(p, err)) < 0 ||
+        (rc = from_profile_keys(out, p, err)) != 0 || (rc = from_process(out, p, err)) != 0 ||
+        (rc = from_container(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
+                             err)) != 0) {
+        return rc < 0 ? rc : 0;
+    }
+    if (!imds_off && ctx->http_fn != NULL &&
+        (rc = from_imds(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
+                        err)) != 0) {
         return rc < 0 ? rc : 0;
     }
     return ecsrev_error_set(err, ECSREV_EAUTH,
                             "no AWS credentials found (tried %sprofile '%s', "
                             "container%s)",
                             cfg->profile_from_option ? "" : "environment, ", cfg->profile,
-                            imds_off || http_fn == NULL ? "" : ", IMDS");
+                            imds_off || ctx->http_fn == NULL ? "" : ", IMDS");
 }

@@ -28,6 +28,7 @@
  */
 #include <ecsrev/ecs.h>
 
+#include <ecsrev/creds.h>
 #include <ecsrev/crypto.h>
 
 #include <stdio.h>
@@ -67,56 +68,10 @@ struct ecsrev_ecs {
 
 /* ---- client ---- */
 
-static bool has_prefix(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 /* Split the endpoint URL into host (default port removed) and path. */
 static int parse_endpoint(struct ecsrev_ecs *c, const char *endpoint, struct ecsrev_error *err)
 {
-    const char *rest = NULL;
-    const char *default_port = NULL;
-    if (has_prefix(endpoint, "https://")) {
-        rest = endpoint + 8;
-        default_port = ":443";
-    } else if (has_prefix(endpoint, "http://")) {
-        rest = endpoint + 7;
-        default_port = ":80";
-    } else {
-        return ecsrev_error_set(err, ECSREV_EINVAL,
-                                "endpoint '%s' must start with https:// or http://", endpoint);
-    }
-    size_t host_len = strcspn(rest, "/?#");
-    if (host_len == 0 || memchr(rest, '@', host_len) != NULL ||
-        strpbrk(rest, "?# \t\r\n") != NULL) {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid endpoint '%s'", endpoint);
-    }
-    size_t dp = strlen(default_port);
-    size_t keep = host_len;
-    if (host_len > dp && memcmp(rest + host_len - dp, default_port, dp) == 0) {
-        keep = host_len - dp;
-    }
-    c->host = ecsrev_xstrndup(rest, keep);
-    const char *path = rest + host_len;
-    size_t path_len = strlen(path);
-    while (path_len > 0 && path[path_len - 1] == '/') {
-        path_len--;
-    }
-    if (path_len == 0) {
-        c->path = ecsrev_xstrdup("/");
-        struct ecsrev_buf u = ECSREV_BUF_INIT;
-        int rc = ecsrev_buf_printf(&u, err, "%.*s/", (int)(path - endpoint), endpoint);
-        if (rc < 0) {
-            ecsrev_buf_dispose(&u);
-            return rc;
-        }
-        c->url = ecsrev_buf_detach(&u);
-    } else {
-        c->path = ecsrev_xstrndup(path, path_len);
-        c->url = ecsrev_xstrndup(endpoint, (size_t)(path - endpoint) + path_len);
-    }
-    return 0;
+    return ecsrev_endpoint_split(endpoint, &c->host, &c->path, &c->url, err);
 }
 
 int ecsrev_ecs_new(struct ecsrev_ecs **out, struct ecsrev_transport *transport,

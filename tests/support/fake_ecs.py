@@ -8,7 +8,10 @@ faults on demand (scenario "faults" or POST /__control). GET /__stats reports
 per-operation counters and the ARNs requested.
 
 Operations: ListServices, ListServiceDeployments, DescribeServiceDeployments,
-DescribeServiceRevisions. See tests/support/README.md for the command line, the
+DescribeServiceRevisions; and, on the same port, the two STS calls of role
+credentials (AssumeRole, SigV4-checked for service "sts", and
+AssumeRoleWithWebIdentity), AWS Query protocol with XML answers. Credentials
+STS issues are accepted by every later call. See tests/support/README.md for the command line, the
 scenario format, the control API and the stats format.
 """
 
@@ -661,6 +664,7 @@ class State:
         self.next_fault_id = 1
         self.stopping = threading.Event()
         self.log = None
+        self.sts = {"roles": None, "webIdentityTokens": []}
         self.reset_stats()
 
     def reset_stats(self):
@@ -674,6 +678,7 @@ class State:
         self.connections = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.sts_calls = []
 
     def add_fault(self, rule, where="fault"):
         rule = check_fault(rule, where)
@@ -708,6 +713,7 @@ class State:
                 "requests": list(self.requests),
                 "connections": self.connections,
                 "maxInFlight": self.max_in_flight,
+                "stsCalls": [dict(c) for c in self.sts_calls],
                 "pendingFaults": [
                     {"id": r["id"], "operation": r["operation"], "type": r["type"],
                      "remaining": r["count"]}
@@ -1144,6 +1150,10 @@ class Handler(BaseHTTPRequestHandler):
                     {k: v for k, v in req.items() if k != "action"}, "credentials")
                 with STATE.lock:
                     STATE.creds = creds
+            elif action == "sts":
+                cfg = check_sts({k: v for k, v in req.items() if k != "action"})
+                with STATE.lock:
+                    STATE.sts = cfg
             elif action == "generate":
                 with STATE.lock:
                     out["generated"] = STATE.world.generate(req, "generate")
@@ -1157,6 +1167,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, json.dumps(out).encode(), "application/json")
 
     def api(self, body):
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        if not self.headers.get("X-Amz-Target") and ctype.startswith(FORM_CT):
+            self.sts(body)
+            return
         target = self.headers.get("X-Amz-Target") or ""
         op = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
         label = op or (target or "<none>")
@@ -1183,8 +1197,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError("UnknownOperationException", "Only POST is supported.")
         headers = list(self.headers.items())
         try:
-            verify_sigv4(self.command, self.path, headers, body, creds, region,
-                         time.time(), skew)
+            entry["accessKeyId"] = verify_sigv4(self.command, self.path, headers, body, creds,
+                                                region, time.time(), skew)
         except ApiError as err:
             with STATE.lock:
                 STATE.auth_failures += 1
@@ -1248,6 +1262,107 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             bump(STATE.succeeded, label)
         self.send(200, payload)
+
+    # ---- STS -------------------------------------------------------------
+
+    def sts(self, body):
+        """AssumeRole / AssumeRoleWithWebIdentity, AWS Query protocol."""
+        try:
+            params = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                                                 strict_parsing=bool(body)))
+        except (UnicodeDecodeError, ValueError):
+            params = None
+        action = params.get("Action", "") if params else ""
+        call = {"action": action or "<none>", "roleArn": None, "roleSessionName": None,
+                "externalId": None, "durationSeconds": None, "signedBy": None,
+                "issued": None, "status": 0, "error": None}
+        with STATE.lock:
+            STATE.sts_calls.append(call)
+            bump(STATE.calls, "sts:" + call["action"])
+            creds, region, skew = list(STATE.creds), STATE.world.region, STATE.max_skew
+            cfg = STATE.sts
+        try:
+            if params is None:
+                raise ApiError("MalformedQueryString", "The request body is not a form.", 400)
+            if params.get("Version") != STS_VERSION:
+                raise ApiError("InvalidAction", "Could not find operation " + action +
+                               " for version " + str(params.get("Version")), 400)
+            if action not in ("AssumeRole", "AssumeRoleWithWebIdentity"):
+                raise ApiError("InvalidAction", "Could not find operation " + action, 400)
+            for key, field in (("RoleArn", "roleArn"), ("RoleSessionName", "roleSessionName"),
+                               ("ExternalId", "externalId"),
+                               ("DurationSeconds", "durationSeconds")):
+                call[field] = params.get(key)
+            for key in ("RoleArn", "RoleSessionName"):
+                if not params.get(key):
+                    raise ApiError("MissingParameter", f"The request must contain the "
+                                   f"parameter {key}", 400)
+            if not re.fullmatch(r"[\w+=,.@-]{2,64}", params["RoleSessionName"]):
+                raise ApiError("ValidationError", "1 validation error detected: Value at "
+                               "'roleSessionName' failed to satisfy constraint", 400)
+            duration = 3600
+            if "DurationSeconds" in params:
+                try:
+                    duration = int(params["DurationSeconds"])
+                except ValueError:
+                    duration = -1
+                if not 900 <= duration <= 43200:
+                    raise ApiError("ValidationError", "1 validation error detected: Value at "
+                                   "'durationSeconds' failed to satisfy constraint", 400)
+            if action == "AssumeRole":
+                try:
+                    call["signedBy"] = verify_sigv4(
+                        self.command, self.path, list(self.headers.items()), body, creds,
+                        region, time.time(), skew, service="sts")
+                except ApiError as err:
+                    with STATE.lock:
+                        STATE.auth_failures += 1
+                    raise ApiError(sts_code(err.error_type), err.message, err.status) from None
+            else:
+                token = params.get("WebIdentityToken", "")
+                if not token:
+                    raise ApiError("MissingParameter", "The request must contain the parameter "
+                                   "WebIdentityToken", 400)
+                if not any(hmac.compare_digest(token, t) for t in cfg["webIdentityTokens"]):
+                    raise ApiError("InvalidIdentityToken", "The web identity token that was "
+                                   "passed could not be validated by AWS.", 400)
+            rule = None
+            if cfg["roles"] is not None:
+                rule = next((r for r in cfg["roles"] if r["roleArn"] == params["RoleArn"]),
+                            None)
+                who = call["signedBy"] or "web-identity"
+                if rule is None or (rule.get("externalId") is not None and
+                                    rule["externalId"] != params.get("ExternalId")):
+                    raise ApiError("AccessDenied", f"User: {who} is not authorized to perform: "
+                                   f"sts:{action} on resource: {params['RoleArn']}", 403)
+                if rule.get("from") is not None and rule["from"] != call["signedBy"]:
+                    raise ApiError("AccessDenied", f"User: {who} is not authorized to perform: "
+                                   f"sts:{action} on resource: {params['RoleArn']}", 403)
+                with STATE.lock:
+                    fault = rule.get("fault")
+                    if fault and fault.get("count", 1) != 0:
+                        if fault.get("count", 1) > 0:
+                            fault["count"] = fault.get("count", 1) - 1
+                    else:
+                        fault = None
+                if fault is not None:
+                    call["status"] = fault.get("status", 200)
+                    call["error"] = "fault"
+                    self.send(fault.get("status", 200), fault.get("body", "").encode(),
+                              "text/xml")
+                    return
+            issued = issue_credentials(duration)
+            with STATE.lock:
+                STATE.creds.append({"accessKeyId": issued["AccessKeyId"],
+                                    "secretAccessKey": issued["SecretAccessKey"],
+                                    "sessionToken": issued["SessionToken"]})
+            call["issued"] = issued["AccessKeyId"]
+            call["status"] = 200
+            self.send(200, sts_answer(action, params, issued), "text/xml")
+        except ApiError as err:
+            call["status"] = err.status
+            call["error"] = err.error_type
+            self.send(err.status, sts_error(err), "text/xml")
 
     # ---- faults --------------------------------------------------------
 
@@ -1464,6 +1579,86 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+
+STS_VERSION = "2011-06-15"
+FORM_CT = "application/x-www-form-urlencoded"
+
+
+def sts_code(error_type):
+    """STS names the SigV4 errors differently from ECS."""
+    return {"UnrecognizedClientException": "InvalidClientTokenId",
+            "InvalidSignatureException": "SignatureDoesNotMatch",
+            "MissingAuthenticationTokenException": "MissingAuthenticationToken"}.get(
+                error_type, error_type)
+
+
+def check_sts(cfg):
+    """Validate a control "sts" request: {roles: [...] | null, webIdentityTokens: [...]}."""
+    roles = cfg.get("roles")
+    if roles is not None:
+        if not isinstance(roles, list):
+            raise ScenarioError("sts: roles must be a list or null")
+        for r in roles:
+            if not isinstance(r, dict) or not isinstance(r.get("roleArn"), str):
+                raise ScenarioError("sts: each role needs roleArn")
+            fault = r.get("fault")
+            if fault is not None and (not isinstance(fault, dict) or
+                                      not isinstance(fault.get("body", ""), str)):
+                raise ScenarioError("sts: fault must be {status, body, count}")
+    tokens = cfg.get("webIdentityTokens", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise ScenarioError("sts: webIdentityTokens must be a list of strings")
+    return {"roles": roles, "webIdentityTokens": tokens}
+
+
+def issue_credentials(duration):
+    alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    raw = os.urandom(16)
+    akid = "ASIA" + "".join(alnum[b % len(alnum)] for b in raw)
+    secret = base64.b64encode(os.urandom(30)).decode()
+    token = base64.b64encode(os.urandom(180)).decode()
+    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+        seconds=duration)
+    return {"AccessKeyId": akid, "SecretAccessKey": secret, "SessionToken": token,
+            "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def xml_text(value):
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def sts_answer(action, params, issued):
+    role = params["RoleArn"]
+    account = role.split(":")[4] if role.count(":") >= 5 else "000000000000"
+    name = role.rsplit("/", 1)[-1]
+    session = params["RoleSessionName"]
+    creds = "".join(f"<{k}>{xml_text(issued[k])}</{k}>" for k in
+                    ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"))
+    extra = ""
+    if action == "AssumeRoleWithWebIdentity":
+        extra = ("<SubjectFromWebIdentityToken>system:serviceaccount:ci:ecsrev"
+                 "</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience>"
+                 "<Provider>token.actions.example.com</Provider>")
+    return (f'<{action}Response xmlns="https://sts.amazonaws.com/doc/{STS_VERSION}/">\n'
+            f"  <{action}Result>\n"
+            f"    <AssumedRoleUser><AssumedRoleId>AROAFAKEROLEID:{xml_text(session)}"
+            f"</AssumedRoleId><Arn>arn:aws:sts::{account}:assumed-role/{xml_text(name)}/"
+            f"{xml_text(session)}</Arn></AssumedRoleUser>\n"
+            f"    <Credentials>{creds}</Credentials>{extra}\n"
+            f"  </{action}Result>\n"
+            f"  <ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>\n"
+            f"</{action}Response>\n").encode()
+
+
+def sts_error(err):
+    kind = "Receiver" if err.status >= 500 else "Sender"
+    return (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/{STS_VERSION}/">\n'
+            f"  <Error><Type>{kind}</Type><Code>{xml_text(err.error_type)}</Code>"
+            f"<Message>{xml_text(err.message)}</Message></Error>\n"
+            f"  <RequestId>{uuid.uuid4()}</RequestId>\n"
+            f"</ErrorResponse>\n").encode()
 
 
 def make_logger(path):

@@ -21,6 +21,7 @@
 
 #include "awsconfig_priv.h"
 #include "json_priv.h"
+#include "sts_priv.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -76,11 +77,15 @@ struct fake_http {
     char log[2048]; /* "METHOD url\n" per call */
 };
 
-static int fake_http_fn(struct ecsrev_buf *body_out, long *status_out, const char *method,
-                        const char *url, const struct ecsrev_http_header *headers, size_t n_headers,
-                        void *payload, struct ecsrev_error *err)
+static int fake_http_fn(struct ecsrev_buf *body_out, long *status_out,
+                        const struct ecsrev_creds_request *req, void *payload,
+                        struct ecsrev_error *err)
 {
     struct fake_http *f = payload;
+    const char *method = req->method;
+    const char *url = req->url;
+    const struct ecsrev_http_header *headers = req->headers;
+    size_t n_headers = req->n_headers;
     f->calls++;
     size_t used = strlen(f->log);
     (void)snprintf(f->log + used, sizeof(f->log) - used, "%s %s\n", method, url);
@@ -169,8 +174,9 @@ static int load(struct fx *fx, const char *profile_opt)
 static int resolve(struct fx *fx, struct fake_http *http)
 {
     ecsrev_credentials_dispose(&fx->creds);
-    return ecsrev_creds_resolve(&fx->creds, &fx->cfg, fake_getenv, &fx->env,
-                                http != NULL ? fake_http_fn : NULL, http, &fx->err);
+    struct ecsrev_creds_context ctx = {
+        fake_getenv, &fx->env, http != NULL ? fake_http_fn : NULL, http, NULL, NULL, NULL, NULL};
+    return ecsrev_creds_resolve(&fx->creds, &fx->cfg, &ctx, &fx->err);
 }
 
 static void assert_msg_has(const struct fx *fx, const char *s)
@@ -323,9 +329,8 @@ static void test_profile_unsupported_kinds(void **state)
                "[profile role]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n"
                "[profile sso]\nsso_session = corp\n",
                0600);
-    assert_int_equal(load(fx, "role"), 0);
-    assert_int_equal(resolve(fx, NULL), ECSREV_EAUTH);
-    assert_msg_has(fx, "profile 'role': role_arn (assume role) is not supported");
+    assert_int_equal(load(fx, "role"), ECSREV_ENOTFOUND);
+    assert_msg_has(fx, "profile 'role': source_profile 'default' not found in ");
     assert_int_equal(load(fx, "sso"), 0);
     assert_int_equal(resolve(fx, NULL), ECSREV_EAUTH);
     assert_msg_has(fx, "profile 'sso': AWS IAM Identity Center (SSO) is not supported");
@@ -747,6 +752,208 @@ static void test_parse_time(void **state)
     assert_int_equal(ecsrev_creds_parse_time(&t, NULL, NULL), ECSREV_EPARSE);
 }
 
+/* ---- roles (STS) ------------------------------------------------------------------------- */
+
+#define STS_OK(akid)                                                                               \
+    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"   \
+    "<AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser><Credentials>"   \
+    "<AccessKeyId>" akid "</AccessKeyId><SecretAccessKey>sec&#x2F;ret&amp;x</SecretAccessKey>"     \
+    "<SessionToken>tok&#43;en</SessionToken><Expiration>2030-01-02T03:04:05Z</Expiration>"         \
+    "</Credentials></AssumeRoleResult></AssumeRoleResponse>"
+
+static int64_t fixed_now(void *payload)
+{
+    (void)payload;
+    return 1440938160000LL; /* 2015-08-30T12:36:00Z */
+}
+
+static int resolve_sts(struct fx *fx, struct fake_http *http, const char *region)
+{
+    ecsrev_credentials_dispose(&fx->creds);
+    struct ecsrev_creds_context ctx = {fake_getenv, &fx->env,  fake_http_fn, http,
+                                       region,      fixed_now, NULL,         NULL};
+    return ecsrev_creds_resolve(&fx->creds, &fx->cfg, &ctx, &fx->err);
+}
+
+static void test_sts_parse(void **state)
+{
+    (void)state;
+    struct ecsrev_credentials c = ECSREV_CREDENTIALS_INIT;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    bool retry = true;
+    const char *ok = STS_OK("ASIAEXAMPLEEXAMPLE");
+    assert_int_equal(ecsrev_sts__parse(&c, &retry, 200, ok, strlen(ok), &err), 0);
+    assert_false(retry);
+    assert_string_equal(c.access_key_id, "ASIAEXAMPLEEXAMPLE");
+    assert_string_equal(c.secret_access_key, "sec/ret&x");
+    assert_string_equal(c.session_token, "tok+en");
+    assert_true(c.expires_ms == 1893553445000LL);
+    ecsrev_credentials_dispose(&c);
+
+    const char *denied = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                         "<Message>User: a is not &lt;authorized&gt;\n\x01</Message></Error>"
+                         "</ErrorResponse>";
+    assert_int_equal(ecsrev_sts__parse(&c, &retry, 403, denied, strlen(denied), &err),
+                     ECSREV_EAUTH);
+    assert_false(retry);
+    assert_string_equal(err.msg, "AccessDenied: User: a is not <authorized>?? (HTTP 403)");
+    const char *throttled = "<Error><Code>Throttling</Code><Message>Rate exceeded</Message>"
+                            "</Error>";
+    assert_int_equal(ecsrev_sts__parse(&c, &retry, 400, throttled, strlen(throttled), &err),
+                     ECSREV_EAUTH);
+    assert_true(retry);
+    assert_int_equal(ecsrev_sts__parse(&c, &retry, 503, "", 0, &err), ECSREV_EHTTP);
+    assert_true(retry);
+    assert_string_equal(err.msg, "error (HTTP 503)");
+    assert_int_equal(ecsrev_sts__parse(&c, &retry, 200, NULL, 0, &err), ECSREV_EAUTH);
+    assert_string_equal(err.msg, "malformed answer (HTTP 200)");
+
+    /* credential values: printable ASCII without spaces, no nested markup, known entities */
+    static const char *const bad[] = {
+        "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE</AccessKeyId><SecretAccessKey>a b"
+        "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-02T03:04:05Z"
+        "</Expiration></Credentials>",
+        "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE</AccessKeyId><SecretAccessKey>a&bogus;"
+        "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-02T03:04:05Z"
+        "</Expiration></Credentials>",
+        "<Credentials><AccessKeyId>ASIA-not-a-key-id</AccessKeyId><SecretAccessKey>s"
+        "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-02T03:04:05Z"
+        "</Expiration></Credentials>",
+        "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE</AccessKeyId><SecretAccessKey><x>s</x>"
+        "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-02T03:04:05Z"
+        "</Expiration></Credentials>",
+        "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE</AccessKeyId><SecretAccessKey>s"
+        "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>later</Expiration>"
+        "</Credentials>",
+        "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE</AccessKeyId><SecretAccessKey>s"
+        "</SecretAccessKey><SessionToken></SessionToken><Expiration>2030-01-02T03:04:05Z"
+        "</Expiration></Credentials>",
+        "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE</AccessKeyId>",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(ecsrev_sts__parse(&c, NULL, 200, bad[i], strlen(bad[i]), &err),
+                         ECSREV_EAUTH);
+        assert_non_null(strstr(err.msg, "malformed answer"));
+        assert_null(c.access_key_id);
+    }
+}
+
+static void test_role_chain(void **state)
+{
+    struct fx *fx = *state;
+    write_file(fx->aws, "config",
+               "[profile audit]\nrole_arn = arn:aws:iam::123456789012:role/audit\n"
+               "source_profile = hop\nexternal_id = corp-42\nduration_seconds = 900\n"
+               "[profile hop]\nrole_arn = arn:aws:iam::210987654321:role/hop\n"
+               "source_profile = base\naws_access_key_id = IGNORED_NOT_A_SOURCE\n"
+               "aws_secret_access_key = x\n",
+               0600);
+    write_file(fx->aws, "credentials",
+               "[base]\naws_access_key_id = AKIDEXAMPLE\n"
+               "aws_secret_access_key = secret\n",
+               0600);
+    assert_int_equal(load(fx, "audit"), 0);
+    assert_int_equal(fx->cfg.n_sources, 1); /* hop has keys: they end the chain */
+    assert_string_equal(fx->cfg.sources[0].name, "hop");
+
+    /* a source profile with keys and a role is used for its keys: one AssumeRole */
+    const struct fake_route routes[] = {
+        {"POST", "https://sts.eu-west-1.amazonaws.com/", 200, STS_OK("ASIAFIRSTFIRSTFIRST"), 0},
+    };
+    struct fake_http http = {routes, 1, 0, {{0}}, 0, {0}};
+    assert_int_equal(resolve_sts(fx, &http, "eu-west-1"), 0);
+    assert_int_equal(http.calls, 1);
+    assert_string_equal(fx->creds.access_key_id, "ASIAFIRSTFIRSTFIRST");
+    assert_string_equal(fx->creds.session_token, "tok+en");
+    assert_string_equal(fx->creds.source, "role (profile audit)");
+    assert_true(headers_have(&http, "Content-Type: application/x-www-form-urlencoded; "
+                                    "charset=utf-8"));
+    assert_true(headers_have(&http, "X-Amz-Date: 20150830T123600Z"));
+    assert_true(headers_have(&http, "Host: sts.eu-west-1.amazonaws.com"));
+    bool scoped = false;
+    for (size_t i = 0; i < http.last_n; i++) {
+        scoped = scoped || strstr(http.last_headers[i], "Credential=IGNORED_NOT_A_SOURCE/20150830/"
+                                                        "eu-west-1/sts/aws4_request") != NULL;
+    }
+    assert_true(scoped);
+
+    /* without keys, hop is a role too: two calls, base signs the first; no region: global */
+    write_file(fx->aws, "config",
+               "[profile audit]\nrole_arn = arn:aws:iam::123456789012:role/audit\n"
+               "source_profile = hop\n"
+               "[profile hop]\nrole_arn = arn:aws:iam::210987654321:role/hop\n"
+               "source_profile = base\n",
+               0600);
+    assert_int_equal(load(fx, "audit"), 0);
+    assert_int_equal(fx->cfg.n_sources, 2);
+    const struct fake_route global[] = {
+        {"POST", "https://sts.amazonaws.com/", 200, STS_OK("ASIASECONDSECONDSEC"), 0},
+    };
+    struct fake_http http2 = {global, 1, 0, {{0}}, 0, {0}};
+    assert_int_equal(resolve_sts(fx, &http2, NULL), 0);
+    assert_int_equal(http2.calls, 2);
+    assert_string_equal(http2.log, "POST https://sts.amazonaws.com/\n"
+                                   "POST https://sts.amazonaws.com/\n");
+    bool second_signed_by_first = false;
+    for (size_t i = 0; i < http2.last_n; i++) {
+        second_signed_by_first =
+            second_signed_by_first ||
+            strstr(http2.last_headers[i], "Credential=ASIASECONDSECONDSEC/20150830/us-east-1/sts/"
+                                          "aws4_request") != NULL;
+    }
+    assert_true(second_signed_by_first);
+    assert_true(headers_have(&http2, "X-Amz-Security-Token: tok+en"));
+
+    /* AWS_ENDPOINT_URL_STS wins; a refusal names the profile and the role */
+    env_set(&fx->env, "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:4566");
+    const struct fake_route denied[] = {
+        {"POST", "http://127.0.0.1:4566/", 403,
+         "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error>"
+         "</ErrorResponse>",
+         0},
+    };
+    struct fake_http http3 = {denied, 1, 0, {{0}}, 0, {0}};
+    assert_int_equal(resolve_sts(fx, &http3, "eu-west-1"), ECSREV_EAUTH);
+    assert_string_equal(fx->err.msg, "profile 'hop': assume role "
+                                     "arn:aws:iam::210987654321:role/hop: AccessDenied: no "
+                                     "(HTTP 403)");
+    assert_int_equal(http3.calls, 1);
+    assert_msg_clean(fx);
+}
+
+static void test_role_profile_limits(void **state)
+{
+    struct fx *fx = *state;
+    struct ecsrev_buf cfg = ECSREV_BUF_INIT;
+    for (int i = 0; i <= ECSREV_AWS_MAX_SOURCE_PROFILES + 1; i++) {
+        assert_int_equal(ecsrev_buf_printf(&cfg, NULL,
+                                           "[profile p%d]\nrole_arn = arn:aws:iam::1:role/r%d\n"
+                                           "source_profile = p%d\n",
+                                           i, i, i + 1),
+                         0);
+    }
+    write_file(fx->aws, "config", cfg.ptr, 0600);
+    ecsrev_buf_dispose(&cfg);
+    assert_int_equal(load(fx, "p0"), ECSREV_EPARSE);
+    assert_msg_has(fx, "profile 'p0': source_profile chain longer than 8 profiles");
+    write_file(fx->aws, "config",
+               "[profile a]\nrole_arn = arn:aws:iam::1:role/r\n"
+               "source_profile = [x]\n",
+               0600);
+    assert_int_equal(load(fx, "a"), ECSREV_EPARSE);
+    assert_msg_has(fx, "profile 'a': source_profile is not a valid profile name");
+    /* no clock or HTTP client: a role cannot be assumed, and says so */
+    write_file(fx->aws, "config",
+               "[profile a]\nrole_arn = arn:aws:iam::1:role/r\n"
+               "credential_source = Environment\n",
+               0600);
+    env_set(&fx->env, "AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    env_set(&fx->env, "AWS_SECRET_ACCESS_KEY", "secret");
+    assert_int_equal(load(fx, "a"), 0);
+    assert_int_equal(resolve(fx, NULL), ECSREV_EAUTH);
+    assert_msg_has(fx, "profile 'a': assume role needs STS, and no HTTP client or clock");
+}
+
 int main(void)
 {
     ecsrev_json_init();
@@ -772,6 +979,9 @@ int main(void)
         cmocka_unit_test(test_ini_parser),
         cmocka_unit_test(test_ini_garbage),
         cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_sts_parse),
+        cmocka_unit_test_setup_teardown(test_role_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_profile_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

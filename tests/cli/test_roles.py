@@ -1,0 +1,352 @@
+"""End-to-end tests of role credentials: `ecsrev fetch` with role profiles and web identity.
+
+The fake ECS endpoint (tests/support/fake_ecs.py) also answers the two STS calls on
+the same port (AWS_ENDPOINT_URL points there, as the AWS CLI would send them): it
+checks the SigV4 signature of AssumeRole for service "sts", checks web identity
+tokens, issues temporary credentials and accepts them from then on. Each test
+then checks, from the server's stats, which credentials signed which call: the
+base credentials sign the innermost AssumeRole, each role's credentials the next
+one, and the last role's credentials every ECS call. Nothing reaches the internet.
+"""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ecsrevtest import SOURCE  # noqa: E402
+from test_fetch import FetchTest  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE, "tests", "support"))
+from fake_ecs_harness import DEFAULT_AKID, DEFAULT_SECRET, FakeEcs, scenario_path  # noqa: E402
+
+try:
+    import boto3  # noqa: F401
+    import botocore.session  # noqa: F401
+    HAVE_BOTO3 = True
+except ImportError:
+    HAVE_BOTO3 = False
+
+ROLE = "arn:aws:iam::123456789012:role/ecsrev-audit"
+ROLE2 = "arn:aws:iam::210987654321:role/ecsrev-hop"
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+THROTTLED = ('<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>'
+             '<Message>Rate exceeded</Message></Error></ErrorResponse>')
+
+
+class RoleTest(FetchTest):
+    """A fake endpoint per test; profiles written into the test's folder."""
+
+    def setUp(self):
+        super().setUp()
+        self.ecs = FakeEcs(scenario_path("basic.json")).start()
+        self.addCleanup(self.ecs.stop)
+
+    def files(self, config="", credentials=""):
+        self.write("config", config)
+        self.write("credentials", credentials)
+        return {"AWS_CONFIG_FILE": os.path.join(self.tmp, "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": os.path.join(self.tmp, "credentials")}
+
+    def run_fetch(self, env, *args, keys=False):
+        drop = () if keys else ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        return self.fetch(self.ecs, "--cluster", "prod", "--service", "web", *args,
+                          env=env, drop=drop)
+
+    def sts(self, **kw):
+        self.ecs.control("sts", **kw)
+
+    def calls(self):
+        return self.ecs.stats()["stsCalls"]
+
+    def ecs_signers(self):
+        return {r.get("accessKeyId") for r in self.ecs.stats()["requests"]}
+
+    def assertOneLine(self, r, *parts):
+        self.assertEqual(r.code, 2, r)
+        lines = [ln for ln in r.err.splitlines() if ln.strip()]
+        self.assertEqual(len(lines), 1, r)
+        for p in parts:
+            self.assertIn(p, lines[0], r)
+        for secret in (DEFAULT_SECRET, TOKEN):
+            self.assertNotIn(secret, r.out + r.err)
+
+
+class SourceProfileTest(RoleTest):
+    def test_role_from_static_keys_of_source_profile(self):
+        env = self.files(
+            config="[profile audit]\nrole_arn = %s\nsource_profile = base\n"
+                   "external_id = corp-42\nrole_session_name = nightly-audit\n"
+                   "duration_seconds = 1800\nregion = us-east-1\n" % ROLE,
+            credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                        % (DEFAULT_AKID, DEFAULT_SECRET))
+        self.sts(roles=[{"roleArn": ROLE, "externalId": "corp-42", "from": DEFAULT_AKID}])
+        env["AWS_PROFILE"] = "audit"
+        r = self.run_fetch(env, "-v")
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("credentials from role (profile audit)", r.err)
+        calls = self.calls()
+        self.assertEqual(len(calls), 1, calls)
+        c = calls[0]
+        self.assertEqual((c["action"], c["roleArn"], c["roleSessionName"], c["externalId"],
+                          c["durationSeconds"], c["signedBy"], c["status"]),
+                         ("AssumeRole", ROLE, "nightly-audit", "corp-42", "1800", DEFAULT_AKID,
+                          200))
+        self.assertTrue(c["issued"].startswith("ASIA"))
+        self.assertEqual(self.ecs_signers(), {c["issued"]})
+        self.assertGreater(self.stored(), 0)
+        self.assertNotIn(DEFAULT_SECRET, r.out + r.err)
+
+    def test_chain_of_two_roles(self):
+        env = self.files(
+            config="[profile audit]\nrole_arn = %s\nsource_profile = hop\n"
+                   "[profile hop]\nrole_arn = %s\nsource_profile = base\n" % (ROLE, ROLE2),
+            credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                        % (DEFAULT_AKID, DEFAULT_SECRET))
+        r = self.run_fetch(env, "--profile", "audit")
+        self.assertEqual(r.code, 0, r)
+        calls = self.calls()
+        self.assertEqual([(c["roleArn"], c["status"]) for c in calls],
+                         [(ROLE2, 200), (ROLE, 200)])
+        self.assertEqual(calls[0]["signedBy"], DEFAULT_AKID)
+        self.assertEqual(calls[1]["signedBy"], calls[0]["issued"])
+        self.assertTrue(calls[0]["roleSessionName"].startswith("ecsrev-"), calls)
+        self.assertIsNone(calls[0]["externalId"])
+        self.assertIsNone(calls[0]["durationSeconds"])
+        self.assertEqual(self.ecs_signers(), {calls[1]["issued"]})
+
+    def test_source_profile_with_keys_and_role_uses_its_keys(self):
+        # botocore: a source profile's static keys win over its own role_arn
+        env = self.files(
+            config="[profile audit]\nrole_arn = %s\nsource_profile = base\n"
+                   "[profile base]\nrole_arn = %s\nsource_profile = audit\n" % (ROLE, ROLE2),
+            credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                        % (DEFAULT_AKID, DEFAULT_SECRET))
+        r = self.run_fetch(env, "--profile", "audit")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual([c["roleArn"] for c in self.calls()], [ROLE])
+
+    def test_credential_source_environment(self):
+        env = self.files(config="[profile ci]\nrole_arn = %s\ncredential_source = Environment\n"
+                         % ROLE)
+        r = self.run_fetch(env, "--profile", "ci", keys=True)
+        self.assertEqual(r.code, 0, r)
+        calls = self.calls()
+        self.assertEqual([(c["roleArn"], c["signedBy"]) for c in calls], [(ROLE, DEFAULT_AKID)])
+        self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
+
+    def test_source_profile_with_credential_process(self):
+        script = os.path.join(self.tmp, "creds.sh")
+        self.write("creds.sh", "#!/bin/sh\nprintf '%%s' '{\"Version\": 1, \"AccessKeyId\": "
+                   "\"%s\", \"SecretAccessKey\": \"%s\"}'\n" % (DEFAULT_AKID, DEFAULT_SECRET))
+        os.chmod(script, 0o700)
+        env = self.files(config="[profile audit]\nrole_arn = %s\nsource_profile = proc\n"
+                         "[profile proc]\ncredential_process = %s\n" % (ROLE, script))
+        r = self.run_fetch(env, "--profile", "audit")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual([c["signedBy"] for c in self.calls()], [DEFAULT_AKID])
+
+
+class WebIdentityTest(RoleTest):
+    def test_web_identity_from_environment(self):
+        self.write("token", TOKEN + "\n")
+        self.sts(webIdentityTokens=[TOKEN])
+        env = {"AWS_WEB_IDENTITY_TOKEN_FILE": os.path.join(self.tmp, "token"),
+               "AWS_ROLE_ARN": ROLE, "AWS_ROLE_SESSION_NAME": "gha-run-17"}
+        r = self.run_fetch(env, "-v", "-v")
+        self.assertEqual(r.code, 0, r)
+        calls = self.calls()
+        self.assertEqual([(c["action"], c["roleArn"], c["roleSessionName"], c["signedBy"])
+                          for c in calls],
+                         [("AssumeRoleWithWebIdentity", ROLE, "gha-run-17", None)])
+        self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
+        self.assertNotIn(TOKEN, r.out + r.err)
+
+    def test_web_identity_profile_as_source(self):
+        self.write("token", TOKEN)
+        self.sts(webIdentityTokens=[TOKEN])
+        env = self.files(config="[profile audit]\nrole_arn = %s\nsource_profile = oidc\n"
+                         "[profile oidc]\nrole_arn = %s\nweb_identity_token_file = %s\n"
+                         % (ROLE, ROLE2, os.path.join(self.tmp, "token")))
+        r = self.run_fetch(env, "--profile", "audit")
+        self.assertEqual(r.code, 0, r)
+        calls = self.calls()
+        self.assertEqual([(c["action"], c["roleArn"]) for c in calls],
+                         [("AssumeRoleWithWebIdentity", ROLE2), ("AssumeRole", ROLE)])
+        self.assertEqual(calls[1]["signedBy"], calls[0]["issued"])
+
+    def test_rejected_token(self):
+        self.write("token", TOKEN)
+        self.sts(webIdentityTokens=["another-token"])
+        env = {"AWS_WEB_IDENTITY_TOKEN_FILE": os.path.join(self.tmp, "token"),
+               "AWS_ROLE_ARN": ROLE}
+        r = self.run_fetch(env)
+        self.assertOneLine(r, "web identity (AWS_WEB_IDENTITY_TOKEN_FILE): assume role with "
+                              "web identity " + ROLE, "InvalidIdentityToken", "(HTTP 400)")
+        self.assertEqual(self.ecs.stats()["calls"].get("ListServiceDeployments"), None)
+
+    def test_token_file_problems(self):
+        env = {"AWS_WEB_IDENTITY_TOKEN_FILE": os.path.join(self.tmp, "missing"),
+               "AWS_ROLE_ARN": ROLE}
+        self.assertOneLine(self.run_fetch(env), "AWS_WEB_IDENTITY_TOKEN_FILE", "missing")
+        self.write("empty", "\n")
+        env["AWS_WEB_IDENTITY_TOKEN_FILE"] = os.path.join(self.tmp, "empty")
+        self.assertOneLine(self.run_fetch(env), "the token is empty")
+        env.pop("AWS_ROLE_ARN")
+        self.assertOneLine(self.run_fetch(env), "AWS_ROLE_ARN is not set")
+        self.assertEqual(self.calls(), [])
+
+
+class StsAnswerTest(RoleTest):
+    def setUp(self):
+        super().setUp()
+        self.env_files = self.files(
+            config="[profile audit]\nrole_arn = %s\nsource_profile = base\n" % ROLE,
+            credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                        % (DEFAULT_AKID, DEFAULT_SECRET))
+
+    def test_access_denied(self):
+        self.sts(roles=[{"roleArn": ROLE2}])
+        r = self.run_fetch(self.env_files, "--profile", "audit")
+        self.assertOneLine(r, "profile 'audit': assume role %s: AccessDenied: User: %s is not "
+                              "authorized to perform: sts:AssumeRole" % (ROLE, DEFAULT_AKID),
+                           "(HTTP 403)")
+        self.assertEqual(self.ecs.stats()["calls"].get("ListServiceDeployments"), None)
+
+    def test_wrong_base_secret(self):
+        env = self.files(
+            config="[profile audit]\nrole_arn = %s\nsource_profile = base\n" % ROLE,
+            credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = wrong%s\n"
+                        % (DEFAULT_AKID, DEFAULT_SECRET))
+        r = self.run_fetch(env, "--profile", "audit")
+        self.assertOneLine(r, "SignatureDoesNotMatch", "(HTTP 403)")
+
+    def test_throttled_then_answered(self):
+        self.sts(roles=[{"roleArn": ROLE, "fault": {"status": 400, "body": THROTTLED,
+                                                     "count": 2}}])
+        r = self.run_fetch(self.env_files, "--profile", "audit")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual([c["status"] for c in self.calls()], [400, 400, 200])
+
+    def test_throttled_past_max_attempts(self):
+        self.sts(roles=[{"roleArn": ROLE, "fault": {"status": 400, "body": THROTTLED,
+                                                     "count": -1}}])
+        r = self.run_fetch(self.env_files, "--profile", "audit",
+                           "--max-attempts", "5")
+        self.assertOneLine(r, "Throttling: Rate exceeded (HTTP 400)")
+        self.assertEqual(len(self.calls()), 3)  # the profile's max_attempts, not --max-attempts
+
+    def test_malformed_answers(self):
+        for body in ("<html>maintenance</html>", "",
+                     "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAX"
+                     "</AccessKeyId></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+                     "<R><Credentials><AccessKeyId>ASIAFAKEFAKEFAKE01</AccessKeyId>"
+                     "<SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>"
+                     "<Expiration>soon</Expiration></Credentials></R>",
+                     "\x00\xff" * 50):
+            with self.subTest(body=body[:30]):
+                self.sts(roles=[{"roleArn": ROLE, "fault": {"status": 200, "body": body,
+                                                             "count": 1}}])
+                r = self.run_fetch(self.env_files, "--profile", "audit")
+                self.assertOneLine(r, "profile 'audit': assume role %s: malformed answer" % ROLE)
+
+    def test_server_error(self):
+        self.sts(roles=[{"roleArn": ROLE, "fault": {"status": 503, "body": "busy",
+                                                     "count": -1}}])
+        r = self.run_fetch(self.env_files, "--profile", "audit")
+        self.assertOneLine(r, "error (HTTP 503)")
+        self.assertEqual(len(self.calls()), 3)
+
+
+class BadRoleProfileTest(RoleTest):
+    """Every broken role profile: one line naming it, exit 2, no STS or ECS call."""
+
+    CASES = [
+        ("[profile p]\nrole_arn = %s\n" % ROLE,
+         "profile 'p': role_arn needs source_profile or credential_source"),
+        ("[profile p]\nrole_arn = %s\nsource_profile = b\ncredential_source = Environment\n"
+         "[profile b]\naws_access_key_id = A\naws_secret_access_key = B\n" % ROLE,
+         "profile 'p': source_profile and credential_source are both set"),
+        ("[profile p]\nrole_arn = %s\nsource_profile = b\nmfa_serial = arn:aws:iam::1:mfa/me\n"
+         "[profile b]\naws_access_key_id = A\naws_secret_access_key = B\n" % ROLE,
+         "profile 'p': mfa_serial needs a one-time code"),
+        ("[profile p]\nrole_arn = %s\nsource_profile = q\n[profile q]\nrole_arn = %s\n"
+         "source_profile = p\n" % (ROLE, ROLE2),
+         "profile 'p': source_profile chain loops back to 'p'"),
+        ("[profile p]\nrole_arn = %s\nsource_profile = p\n" % ROLE,
+         "profile 'p': source_profile chain loops back to 'p'"),
+        ("[profile p]\nrole_arn = %s\nsource_profile = nowhere\n" % ROLE,
+         "profile 'p': source_profile 'nowhere' not found in "),
+        ("[profile p]\nrole_arn = %s\nsource_profile = empty\n[profile empty]\nregion = x\n"
+         % ROLE, "profile 'p': source_profile 'empty' has no credentials"),
+        ("[profile p]\nrole_arn = %s\ncredential_source = Laptop\n" % ROLE,
+         "profile 'p': credential_source 'Laptop' is not Environment"),
+        ("[profile p]\nrole_arn = %s\ncredential_source = Environment\n" % ROLE,
+         "profile 'p': credential_source Environment has no credentials"),
+        ("[profile p]\nrole_arn = %s\ncredential_source = Environment\nduration_seconds = 60\n"
+         % ROLE, "profile 'p': duration_seconds '60' is not 900..43200"),
+        ("[profile p]\nrole_arn = not-an-arn\ncredential_source = Environment\n",
+         "profile 'p': role_arn 'not-an-arn' is not a role ARN"),
+        ("[profile p]\nrole_arn = %s\ncredential_source = Environment\n"
+         "role_session_name = has space\n" % ROLE,
+         "profile 'p': role_session_name 'has space' is not 2-64 characters"),
+        ("[profile p]\nweb_identity_token_file = /x\n",
+         "profile 'p': web identity: web_identity_token_file needs role_arn"),
+        ("[profile p]\nsso_session = corp\nsso_account_id = 1\n",
+         "profile 'p': AWS IAM Identity Center (SSO) is not supported"),
+    ]
+
+    def test_each(self):
+        for config, message in self.CASES:
+            with self.subTest(message=message):
+                env = self.files(config=config)
+                env_keys = "credential_source Environment has no" not in message
+                if "duration_seconds" in message or "role_arn '" in message or \
+                        "role_session_name" in message:
+                    env_keys = True
+                r = self.run_fetch(env, "--profile", "p", keys=env_keys)
+                self.assertOneLine(r, message)
+        self.assertEqual(self.calls(), [])
+        self.assertEqual(self.ecs.stats()["calls"], {})
+
+
+@unittest.skipUnless(HAVE_BOTO3, "boto3 is not installed")
+class BotocoreAgreesTest(RoleTest):
+    """botocore's own AssumeRole provider and STS client against the fake: it speaks STS."""
+
+    def test_botocore_role_profile(self):
+        env = self.files(
+            config="[profile audit]\nrole_arn = %s\nsource_profile = base\n"
+                   "external_id = corp-42\nregion = us-east-1\n" % ROLE,
+            credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                        % (DEFAULT_AKID, DEFAULT_SECRET))
+        self.sts(roles=[{"roleArn": ROLE, "externalId": "corp-42"}])
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update({k: v for k, v in self.ecs.env(saved, with_credentials=False)
+                               .items()})
+            os.environ.update(env)
+            session = boto3.Session(profile_name="audit")
+            ecs = session.client("ecs", endpoint_url=self.ecs.url)
+            ecs.list_service_deployments(cluster="prod", service="web")
+            sts = boto3.client("sts", endpoint_url=self.ecs.url, region_name="us-east-1",
+                               aws_access_key_id=DEFAULT_AKID,
+                               aws_secret_access_key=DEFAULT_SECRET)
+            out = sts.assume_role(RoleArn=ROLE, RoleSessionName="boto3-check",
+                                  ExternalId="corp-42", DurationSeconds=900)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        calls = self.calls()
+        self.assertEqual([(c["action"], c["status"]) for c in calls],
+                         [("AssumeRole", 200), ("AssumeRole", 200)])
+        self.assertEqual(calls[0]["externalId"], "corp-42")
+        self.assertEqual(out["Credentials"]["AccessKeyId"], calls[1]["issued"])
+        self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
+        self.assertEqual(json.dumps(self.ecs.stats()["calls"].get("ListServiceDeployments")),
+                         "1")
+
+
+if __name__ == "__main__":
+    unittest.main()
