@@ -133,7 +133,11 @@ struct ecsrev_aws_profile {
     char *duration_seconds;        /**< duration_seconds as written (checked when used) */
     char *mfa_serial;              /**< mfa_serial (needs an interactive code: not supported) */
     char *web_identity_token_file; /**< web_identity_token_file (with role_arn) */
-    bool has_sso;                  /**< sso_* / sso_session present (SSO: not supported) */
+    char *sso_session;    /**< sso_session: the `[sso-session NAME]` its settings come from */
+    char *sso_start_url;  /**< sso_start_url (own, or the sso-session's) */
+    char *sso_region;     /**< sso_region (own, or the sso-session's) */
+    char *sso_account_id; /**< sso_account_id */
+    char *sso_role_name;  /**< sso_role_name */
 };
 
 /** Longest source_profile chain followed (the selected profile not counted). */
@@ -198,24 +202,27 @@ void ecsrev_aws_config_dispose(struct ecsrev_aws_config *cfg);
  *     skipped when the profile came from --profile;
  *  2. a role profile (role_arn without web_identity_token_file): the base credentials
  *     come from credential_source (Environment, Ec2InstanceMetadata, EcsContainer) or
- *     from the source_profile chain (static keys, credential_process, a web identity
- *     profile, or another role profile), then STS AssumeRole is called for each role
- *     of the chain, innermost first, each signed with the previous credentials
- *     (RoleSessionName: role_session_name, else "ecsrev-<epoch seconds>"; ExternalId:
- *     external_id; DurationSeconds: duration_seconds, 900..43200). mfa_serial is
- *     refused: ecsrev never prompts;
+ *     from the source_profile chain (static keys, a web identity profile, another
+ *     role profile, an SSO profile or credential_process), then STS AssumeRole is called for each
+ * role of the chain, innermost first, each signed with the previous credentials (RoleSessionName:
+ * role_session_name, else "ecsrev-<epoch seconds>"; ExternalId: external_id; DurationSeconds:
+ * duration_seconds, 900..43200). mfa_serial is refused: ecsrev never prompts;
  *  3. web identity: the profile's web_identity_token_file + role_arn, else
  *     AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME):
  *     STS AssumeRoleWithWebIdentity (unsigned) with the token file's contents;
- *  4. the profile: static keys, else credential_process (run with /bin/sh -c; its
+ *  4. SSO (IAM Identity Center): sso_session (its `[sso-session]` section) or
+ *     sso_start_url + sso_region, with sso_account_id and sso_role_name: the token
+ *     `aws sso login` cached in $HOME/.aws/sso/cache is exchanged at the portal
+ *     (sso.c); never refreshed or written;
+ *  5. the profile: static keys, else credential_process (run with /bin/sh -c; its
  *     stdout must be JSON Version 1 with AccessKeyId, SecretAccessKey, optional
  *     SessionToken and Expiration; its output is never printed or put in errors);
- *  5. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ *  6. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
  *     (http://169.254.170.2<uri>) or AWS_CONTAINER_CREDENTIALS_FULL_URI (https, or http
  *     only to a loopback address, localhost, 169.254.170.2, 169.254.170.23 or
  *     [fd00:ec2::23]); Authorization from the contents of
  *     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, else AWS_CONTAINER_AUTHORIZATION_TOKEN;
- *  6. IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true): PUT /latest/api/token, GET
+ *  7. IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true): PUT /latest/api/token, GET
  *     /latest/meta-data/iam/security-credentials/ and .../<role> on
  *     http://169.254.169.254 or AWS_EC2_METADATA_SERVICE_ENDPOINT.
  * STS is reached at AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or the profile's
@@ -224,7 +231,7 @@ void ecsrev_aws_config_dispose(struct ecsrev_aws_config *cfg);
  * failures are retried up to cfg->max_attempts times.
  * A source that is configured but broken is an error naming it (it does not fall
  * through): a partial key pair, a failing credential_process, a role STS refuses,
- * an SSO profile (not supported), a container endpoint that fails.
+ * an expired SSO login, a container endpoint that fails.
  * IMDS that cannot be reached (ECSREV_ENET from the http function) counts as absent.
  *
  * @param out  out: credentials, owned by the caller (ecsrev_credentials_dispose,

@@ -20,6 +20,14 @@ extern "C" {
 /** SHA-256 of @p len bytes. */
 void ecsrev_sha256(uint8_t out[ECSREV_SHA256_LEN], const void *data, size_t len);
 
+#define ECSREV_SHA1_LEN 20
+
+/**
+ * SHA-1 of @p len bytes. Not for security: only to name files the way other tools
+ * do (the AWS CLI names its SSO token cache files by the SHA-1 of the session).
+ */
+void ecsrev_sha1(uint8_t out[ECSREV_SHA1_LEN], const void *data, size_t len);
+
 /** Incremental SHA-256; opaque. */
 struct ecsrev_sha256_ctx;
 /** New context; free with ecsrev_sha256_final(). */
@@ -34,6 +42,9 @@ void ecsrev_hmac_sha256(uint8_t out[ECSREV_SHA256_LEN], const void *key, size_t 
 
 /** Overwrite @p len bytes at @p p so the compiler cannot skip it (OPENSSL_cleanse). */
 void ecsrev_cleanse(void *p, size_t len);
+
+/** Wipe (ecsrev_cleanse) the NUL-terminated secret @p s, then free() it. Accepts NULL. */
+void ecsrev_free_secret(char *s);
 
 /** Fill @p out with cryptographically strong random bytes. */
 ECSREV_MUST_CHECK int ecsrev_random_bytes(void *out, size_t len, struct ecsrev_error *err);

@@ -306,6 +306,8 @@ enum key_id {
     K_SSO_START_URL,
     K_SSO_SESSION,
     K_SSO_ACCOUNT,
+    K_SSO_REGION,
+    K_SSO_ROLE,
     K_COUNT
 };
 
@@ -329,29 +331,35 @@ static const char *const s_keys[K_COUNT] = {
     "sso_start_url",
     "sso_session",
     "sso_account_id",
+    "sso_region",
+    "sso_role_name",
 };
 
 struct collect {
     const char *profile;
     const char *fname;
     bool config_file; /* `[profile x]` syntax */
+    bool sso_session; /* collect `[sso-session x]` of the config file instead */
     bool found;
     bool seen[K_COUNT]; /* per file, for duplicate detection */
     char *vals[K_COUNT];
 };
 
-static bool section_matches(const char *section, const char *profile, bool config_file)
+static bool section_matches(const char *section, const char *profile, bool config_file,
+                            bool sso_session)
 {
     if (!config_file) {
-        return strcmp(section, profile) == 0;
+        return !sso_session && strcmp(section, profile) == 0;
     }
     if (strcmp(section, "default") == 0) {
-        return strcmp(profile, "default") == 0;
+        return !sso_session && strcmp(profile, "default") == 0;
     }
-    if (strncmp(section, "profile", 7) != 0 || !is_blank(section[7])) {
+    const char *kind = sso_session ? "sso-session" : "profile";
+    size_t kl = strlen(kind);
+    if (strncmp(section, kind, kl) != 0 || !is_blank(section[kl])) {
         return false;
     }
-    const char *name = section + 7;
+    const char *name = section + kl;
     while (is_blank(*name)) {
         name++;
     }
@@ -360,18 +368,15 @@ static bool section_matches(const char *section, const char *profile, bool confi
 
 static void free_value(char **v)
 {
-    if (*v != NULL) {
-        ecsrev_cleanse(*v, strlen(*v));
-        free(*v);
-        *v = NULL;
-    }
+    ecsrev_free_secret(*v);
+    *v = NULL;
 }
 
 static int collect_entry(const char *section, const char *key, const char *value, size_t line,
                          void *payload, struct ecsrev_error *err)
 {
     struct collect *c = payload;
-    if (!section_matches(section, c->profile, c->config_file)) {
+    if (!section_matches(section, c->profile, c->config_file, c->sso_session)) {
         return 0;
     }
     c->found = true;
@@ -438,11 +443,12 @@ static void collect_dispose(struct collect *c)
 /* Collect the settings of @p profile from both files: config first, then credentials
  * (later files override earlier ones). */
 static int collect_profile(struct collect *c, const struct files *f, const char *profile,
-                           struct ecsrev_error *err)
+                           bool sso_session, struct ecsrev_error *err)
 {
     memset(c, 0, sizeof(*c));
     c->profile = profile;
-    for (int i = 0; i < 2; i++) {
+    c->sso_session = sso_session;
+    for (int i = 0; i < (sso_session ? 1 : 2); i++) {
         if (f->path[i] == NULL) {
             continue;
         }
@@ -540,8 +546,11 @@ static void fill_profile(struct ecsrev_aws_profile *p, struct collect *c, const 
     take(&p->duration_seconds, &c->vals[K_DURATION]);
     take(&p->mfa_serial, &c->vals[K_MFA_SERIAL]);
     take(&p->web_identity_token_file, &c->vals[K_WEB_IDENTITY]);
-    p->has_sso = c->vals[K_SSO_START_URL] != NULL || c->vals[K_SSO_SESSION] != NULL ||
-                 c->vals[K_SSO_ACCOUNT] != NULL;
+    take(&p->sso_session, &c->vals[K_SSO_SESSION]);
+    take(&p->sso_start_url, &c->vals[K_SSO_START_URL]);
+    take(&p->sso_region, &c->vals[K_SSO_REGION]);
+    take(&p->sso_account_id, &c->vals[K_SSO_ACCOUNT]);
+    take(&p->sso_role_name, &c->vals[K_SSO_ROLE]);
 }
 
 static void profile_dispose(struct ecsrev_aws_profile *p)
@@ -559,6 +568,11 @@ static void profile_dispose(struct ecsrev_aws_profile *p)
     free_value(&p->duration_seconds);
     free_value(&p->mfa_serial);
     free_value(&p->web_identity_token_file);
+    free_value(&p->sso_session);
+    free_value(&p->sso_start_url);
+    free_value(&p->sso_region);
+    free_value(&p->sso_account_id);
+    free_value(&p->sso_role_name);
     memset(p, 0, sizeof(*p));
 }
 
@@ -591,6 +605,42 @@ static int not_found(const struct ecsrev_aws_config *out, const char *what, cons
                             crf);
 }
 
+/* Copy sso_start_url / sso_region of the `[sso-session NAME]` a profile names into it. */
+static int resolve_sso_session(struct ecsrev_aws_profile *p, const struct files *f,
+                               struct ecsrev_error *err)
+{
+    if (!has_value(p->sso_session)) {
+        return 0;
+    }
+    struct collect c;
+    int rc = collect_profile(&c, f, p->sso_session, true, err);
+    if (rc == 0 && !c.found) {
+        char cf[256];
+        ecsrev_awsconfig__printable(cf, sizeof(cf), f->path[0] != NULL ? f->path[0] : "(none)");
+        rc = ecsrev_error_set(err, ECSREV_ENOTFOUND,
+                              "profile '%s': sso_session '%s' has no [sso-session %s] in %s",
+                              p->name, p->sso_session, p->sso_session, cf);
+    }
+    struct {
+        int k;
+        char **mine;
+    } pairs[] = {{K_SSO_START_URL, &p->sso_start_url}, {K_SSO_REGION, &p->sso_region}};
+    for (size_t i = 0; rc == 0 && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        char **mine = pairs[i].mine;
+        char **theirs = &c.vals[pairs[i].k];
+        if (*mine != NULL && *theirs != NULL && strcmp(*mine, *theirs) != 0) {
+            rc = ecsrev_error_set(err, ECSREV_EPARSE,
+                                  "profile '%s': %s differs from the one of sso-session '%s'",
+                                  p->name, s_keys[pairs[i].k], p->sso_session);
+        } else if (*theirs != NULL) {
+            free_value(mine);
+            take(mine, theirs);
+        }
+    }
+    collect_dispose(&c);
+    return rc;
+}
+
 /* Follow source_profile from the selected profile (see struct ecsrev_aws_config). */
 static int load_sources(struct ecsrev_aws_config *out, const struct files *f,
                         struct ecsrev_error *err)
@@ -609,7 +659,7 @@ static int load_sources(struct ecsrev_aws_config *out, const struct files *f,
                                     out->profile, ECSREV_AWS_MAX_SOURCE_PROFILES);
         }
         struct collect c;
-        int rc = collect_profile(&c, f, cur->source_profile, err);
+        int rc = collect_profile(&c, f, cur->source_profile, false, err);
         if (rc == 0 && !c.found) {
             rc = not_found(out, what, cur->source_profile, err);
         }
@@ -623,6 +673,9 @@ static int load_sources(struct ecsrev_aws_config *out, const struct files *f,
         struct ecsrev_aws_profile *next = &out->sources[out->n_sources++];
         fill_profile(next, &c, cur->source_profile);
         collect_dispose(&c);
+        if ((rc = resolve_sso_session(next, f, err)) < 0) {
+            return rc;
+        }
         if (chain_continues(next, false)) {
             /* a profile met again that would assume a role again: a loop */
             bool loop = strcmp(next->name, out->creds.name) == 0;
@@ -695,7 +748,7 @@ int ecsrev_aws_config_load(struct ecsrev_aws_config *out, const char *profile_op
         file_path(env(getenv_fn, env_payload, "AWS_SHARED_CREDENTIALS_FILE"), home, "credentials");
     struct files f;
     if ((rc = read_files(&f, out, err)) < 0 ||
-        (rc = collect_profile(&c, &f, out->profile, err)) < 0) {
+        (rc = collect_profile(&c, &f, out->profile, false, err)) < 0) {
         goto done;
     }
     if (!c.found && out->profile_explicit) {
@@ -706,7 +759,7 @@ int ecsrev_aws_config_load(struct ecsrev_aws_config *out, const char *profile_op
     fill_profile(&out->creds, &c, out->profile);
     take(&out->region, &c.vals[K_REGION]);
     take(&out->endpoint_url, &c.vals[K_ENDPOINT]);
-    if (rc == 0) {
+    if (rc == 0 && (rc = resolve_sso_session(&out->creds, &f, err)) == 0) {
         rc = load_sources(out, &f, err);
     }
 done:
@@ -986,8 +1039,9 @@ int ecsrev_service_endpoint_resolve(char **out, const char *service, const char 
                                 service_env + 17);
     }
     struct ecsrev_buf b = ECSREV_BUF_INIT;
-    int rc =
-        ecsrev_buf_printf(&b, err, "https://%s.%s.%s", service, r, ecsrev_region_dns_suffix(r));
+    /* the SSO portal's host name is not its service id */
+    const char *host = strcmp(service, "sso") == 0 ? "portal.sso" : service;
+    int rc = ecsrev_buf_printf(&b, err, "https://%s.%s.%s", host, r, ecsrev_region_dns_suffix(r));
     free(r);
     if (rc < 0) {
         ecsrev_buf_dispose(&b);

@@ -1,8 +1,8 @@
 /*
  * creds.c - the AWS credential provider chain: environment, role profiles (STS
  * AssumeRole along source_profile / credential_source), web identity (STS
- * AssumeRoleWithWebIdentity), profile (static keys, credential_process), container
- * credentials, IMDSv2.
+ * AssumeRoleWithWebIdentity), SSO (sso.c), profile (static keys,
+ * credential_process), container credentials, IMDSv2.
  *
  * Order and rules follow botocore: --profile disables the environment source; a
  * configured source that is broken is an error naming it (no silent fall-through);
@@ -23,6 +23,7 @@
 #include <ecsrev/crypto.h>
 
 #include "awsconfig_priv.h"
+#include "sso_priv.h"
 #include "sts_priv.h"
 #include "json_priv.h"
 
@@ -84,32 +85,6 @@ int ecsrev_creds_parse_time(int64_t *out, const char *s, struct ecsrev_error *er
 
 /* ---- JSON credential documents ---------------------------------------------------------- */
 
-/*
- * Wipe every string of a parsed document (it holds secrets) before cJSON_Delete.
- * Iterative with an explicit stack: the parser caps nesting at ECSREV_JSON_MAX_DEPTH.
- */
-static void json_wipe(const cJSON *root)
-{
-    const cJSON *stack[ECSREV_JSON_MAX_DEPTH + 2];
-    size_t depth = 0;
-    stack[depth++] = root;
-    while (depth > 0) {
-        const cJSON *it = stack[--depth];
-        if (it == NULL) {
-            continue;
-        }
-        if (it->valuestring != NULL) {
-            ecsrev_cleanse(it->valuestring, strlen(it->valuestring));
-        }
-        if (it->next != NULL) {
-            stack[depth++] = it->next; /* siblings share one slot: depth stays bounded */
-        }
-        if (it->child != NULL && depth < sizeof(stack) / sizeof(stack[0])) {
-            stack[depth++] = it->child;
-        }
-    }
-}
-
 static const char *json_string(const cJSON *obj, const char *key)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -161,7 +136,7 @@ static int creds_from_json(struct ecsrev_credentials *out, const char *data, siz
     rc = 0;
 done:
     if (doc != NULL) {
-        json_wipe(doc);
+        ecsrev_json__wipe(doc);
         cJSON_Delete(doc);
     }
     return rc;
@@ -221,18 +196,16 @@ static int from_profile_keys(struct ecsrev_credentials *out, const struct ecsrev
     return 1;
 }
 
-/* SSO profiles are errors, so they are not mistaken for "no credentials". */
-static int check_sso(const struct ecsrev_aws_profile *p, struct ecsrev_error *err)
+/* An SSO profile (sso.c); 0 = not one. */
+static int from_sso(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
+                    const struct ecsrev_aws_config *cfg, const struct ecsrev_creds_context *ctx,
+                    struct ecsrev_error *err)
 {
-    if (nonempty(p->access_key_id) || nonempty(p->secret_access_key) ||
-        nonempty(p->credential_process) || !p->has_sso) {
+    if (!ecsrev_sso__configured(p)) {
         return 0;
     }
-    return ecsrev_error_set(err, ECSREV_EAUTH,
-                            "profile '%s': AWS IAM Identity Center (SSO) is not supported; use "
-                            "credential_process (e.g. `aws configure export-credentials "
-                            "--profile %s --format process`), a role or static keys",
-                            p->name, p->name);
+    int rc = ecsrev_sso__credentials(out, p, cfg, ctx, err);
+    return rc < 0 ? rc : 1;
 }
 
 /* ---- credential_process ------------------------------------------------------------------- */
@@ -325,8 +298,7 @@ done:
     if (fds[0] >= 0) {
         (void)close(fds[0]);
     }
-    ecsrev_cleanse(cmd_copy, strlen(cmd_copy));
-    free(cmd_copy);
+    ecsrev_free_secret(cmd_copy);
     return rc;
 }
 
@@ -480,8 +452,7 @@ static int container_token(char **out, ecsrev_getenv_fn getenv_fn, void *payload
         *out = ecsrev_xstrdup(tok);
     }
     if (*out != NULL && (!valid_header_secret(*out) || (*out)[0] == '\0')) {
-        ecsrev_cleanse(*out, strlen(*out));
-        free(*out);
+        ecsrev_free_secret(*out);
         *out = NULL;
         return ecsrev_error_set(err, ECSREV_EAUTH,
                                 "container credentials: authorization token is empty or has "
@@ -526,10 +497,7 @@ static int from_container(struct ecsrev_credentials *out, ecsrev_getenv_fn geten
                          "container", err);
     rc = rc < 0 ? rc : 1;
 done:
-    if (token != NULL) {
-        ecsrev_cleanse(token, strlen(token));
-        free(token);
-    }
+    ecsrev_free_secret(token);
     free(url);
     ecsrev_buf_dispose_secret(&body);
     return rc;
@@ -661,10 +629,7 @@ static int from_imds(struct ecsrev_credentials *out, ecsrev_getenv_fn getenv_fn,
     rc = creds_from_json(out, body.ptr, body.len, "Token", false, "imds", "imds", err);
     rc = rc < 0 ? rc : 1;
 done:
-    if (im.token != NULL) {
-        ecsrev_cleanse(im.token, strlen(im.token));
-        free(im.token);
-    }
+    ecsrev_free_secret(im.token);
     ecsrev_buf_dispose_secret(&body);
     return rc;
 }
@@ -806,8 +771,7 @@ static int from_web_identity(struct ecsrev_credentials *out, const struct ecsrev
     }
     struct ecsrev_sts__role r = {role, session, NULL, NULL, token, what};
     rc = ecsrev_sts__assume(out, &r, NULL, cfg, ctx, err);
-    ecsrev_cleanse(token, strlen(token));
-    free(token);
+    ecsrev_free_secret(token);
     return rc < 0 ? rc : 1;
 }
 
@@ -833,7 +797,8 @@ static int chain_base(struct ecsrev_credentials *out, size_t *innermost,
             return rc < 0 ? rc : 0;
         }
         if (!nonempty(p->role_arn)) {
-            if ((rc = check_sso(p, err)) < 0 || (rc = from_process(out, p, err)) != 0) {
+            if ((rc = from_sso(out, p, cfg, ctx, err)) != 0 ||
+                (rc = from_process(out, p, err)) != 0) {
                 return rc < 0 ? rc : 0;
             }
             return ecsrev_error_set(err, ECSREV_EAUTH,
@@ -919,8 +884,9 @@ int ecsrev_creds_resolve(struct ecsrev_credentials *out, const struct ecsrev_aws
         rc = from_role_chain(out, cfg, ctx, err);
         return rc < 0 ? rc : 0;
     }
-    if ((rc = from_web_identity(out, p, cfg, ctx, err)) != 0 || (rc = check_sso(p, err)) < 0 ||
-        (rc = from_profile_keys(out, p, err)) != 0 || (rc = from_process(out, p, err)) != 0 ||
+    if ((rc = from_web_identity(out, p, cfg, ctx, err)) != 0 ||
+        (rc = from_sso(out, p, cfg, ctx, err)) != 0 || (rc = from_profile_keys(out, p, err)) != 0 ||
+        (rc = from_process(out, p, err)) != 0 ||
         (rc = from_container(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
                              err)) != 0) {
         return rc < 0 ? rc : 0;

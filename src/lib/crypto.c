@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "banned.h"
 
@@ -31,6 +32,14 @@ void ecsrev_sha256(uint8_t out[ECSREV_SHA256_LEN], const void *data, size_t len)
     unsigned int n = 0;
     if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != ECSREV_SHA256_LEN) {
         die("sha256");
+    }
+}
+
+void ecsrev_sha1(uint8_t out[ECSREV_SHA1_LEN], const void *data, size_t len)
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_sha1(), NULL) != 1 || n != ECSREV_SHA1_LEN) {
+        die("sha1");
     }
 }
 
@@ -76,6 +85,14 @@ void ecsrev_cleanse(void *p, size_t len)
 {
     if (p != NULL) {
         OPENSSL_cleanse(p, len);
+    }
+}
+
+void ecsrev_free_secret(char *s)
+{
+    if (s != NULL) {
+        ecsrev_cleanse(s, strlen(s));
+        free(s);
     }
 }
 

@@ -31,6 +31,7 @@
 #include "json_priv.h"
 
 #include <ecsrev/buf.h>
+#include <ecsrev/crypto.h>
 
 #include <float.h>
 #include <limits.h>
@@ -1334,4 +1335,30 @@ bool ecsrev_json__same_tree(const cJSON *a, const cJSON *b)
         }
     }
     return x == NULL && y == NULL;
+}
+
+/*
+ * Wipe every string of a parsed document (it holds secrets) before cJSON_Delete.
+ * Iterative with an explicit stack: the parser caps nesting at ECSREV_JSON_MAX_DEPTH.
+ */
+void ecsrev_json__wipe(const cJSON *root)
+{
+    const cJSON *stack[ECSREV_JSON_MAX_DEPTH + 2];
+    size_t depth = 0;
+    stack[depth++] = root;
+    while (depth > 0) {
+        const cJSON *it = stack[--depth];
+        if (it == NULL) {
+            continue;
+        }
+        if (it->valuestring != NULL) {
+            ecsrev_cleanse(it->valuestring, strlen(it->valuestring));
+        }
+        if (it->next != NULL) {
+            stack[depth++] = it->next; /* siblings share one slot: depth stays bounded */
+        }
+        if (it->child != NULL && depth < sizeof(stack) / sizeof(stack[0])) {
+            stack[depth++] = it->child;
+        }
+    }
 }

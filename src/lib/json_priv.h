@@ -98,4 +98,11 @@ bool ecsrev_json__same_tree(const cJSON *a, const cJSON *b);
 /** "object", "array", "string", "number", "boolean" or "null". */
 const char *ecsrev_json__type_name(const cJSON *item);
 
+/**
+ * Wipe every string of a parsed document (one that holds secrets, such as a
+ * credentials answer) before cJSON_Delete. Iterative: bounded by
+ * ECSREV_JSON_MAX_DEPTH, the parser's nesting cap.
+ */
+void ecsrev_json__wipe(const cJSON *root);
+
 #endif

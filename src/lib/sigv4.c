@@ -41,18 +41,9 @@ void ecsrev_credentials_dispose(struct ecsrev_credentials *c)
     if (c == NULL) {
         return;
     }
-    if (c->access_key_id != NULL) {
-        ecsrev_cleanse(c->access_key_id, strlen(c->access_key_id));
-    }
-    if (c->secret_access_key != NULL) {
-        ecsrev_cleanse(c->secret_access_key, strlen(c->secret_access_key));
-    }
-    if (c->session_token != NULL) {
-        ecsrev_cleanse(c->session_token, strlen(c->session_token));
-    }
-    free(c->access_key_id);
-    free(c->secret_access_key);
-    free(c->session_token);
+    ecsrev_free_secret(c->access_key_id);
+    ecsrev_free_secret(c->secret_access_key);
+    ecsrev_free_secret(c->session_token);
     c->access_key_id = NULL;
     c->secret_access_key = NULL;
     c->session_token = NULL;

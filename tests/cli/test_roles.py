@@ -1,4 +1,4 @@
-"""End-to-end tests of role credentials: `ecsrev fetch` with role profiles and web identity.
+"""End-to-end tests of role credentials: `ecsrev fetch` with role profiles, web identity and SSO.
 
 The fake ECS endpoint (tests/support/fake_ecs.py) also answers the two STS calls on
 the same port (AWS_ENDPOINT_URL points there, as the AWS CLI would send them): it
@@ -6,12 +6,18 @@ checks the SigV4 signature of AssumeRole for service "sts", checks web identity
 tokens, issues temporary credentials and accepts them from then on. Each test
 then checks, from the server's stats, which credentials signed which call: the
 base credentials sign the innermost AssumeRole, each role's credentials the next
-one, and the last role's credentials every ECS call. Nothing reaches the internet.
+one, and the last role's credentials every ECS call. SSO profiles read the token
+`aws sso login` caches under $HOME/.aws/sso/cache and exchange it at the fake
+IAM Identity Center portal (GET /federation/credentials, same port). Nothing
+reaches the internet.
 """
+import datetime
+import hashlib
 import json
 import os
 import sys
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ecsrevtest import SOURCE  # noqa: E402
@@ -22,7 +28,9 @@ from fake_ecs_harness import DEFAULT_AKID, DEFAULT_SECRET, FakeEcs, scenario_pat
 
 try:
     import boto3  # noqa: F401
+    import botocore.credentials  # noqa: F401
     import botocore.session  # noqa: F401
+    import botocore.tokens  # noqa: F401
     HAVE_BOTO3 = True
 except ImportError:
     HAVE_BOTO3 = False
@@ -30,6 +38,11 @@ except ImportError:
 ROLE = "arn:aws:iam::123456789012:role/ecsrev-audit"
 ROLE2 = "arn:aws:iam::210987654321:role/ecsrev-hop"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+SSO_TOKEN = "aoaAAAAAGVsb3ZlbHktc3NvLWFjY2Vzcy10b2tlbi1mb3ItdGVzdHM6MTIzNDU2"
+SSO_CONFIG = ("[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n"
+              "sso_role_name = ReadOnly\nregion = us-east-1\n"
+              "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+              "sso_region = us-east-1\nsso_registration_scopes = sso:account:access\n")
 THROTTLED = ('<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>'
              '<Message>Rate exceeded</Message></Error></ErrorResponse>')
 
@@ -293,7 +306,13 @@ class BadRoleProfileTest(RoleTest):
         ("[profile p]\nweb_identity_token_file = /x\n",
          "profile 'p': web identity: web_identity_token_file needs role_arn"),
         ("[profile p]\nsso_session = corp\nsso_account_id = 1\n",
-         "profile 'p': AWS IAM Identity Center (SSO) is not supported"),
+         "profile 'p': sso_session 'corp' has no [sso-session corp] in "),
+        ("[profile p]\nsso_session = corp\n[sso-session corp]\nsso_region = us-east-1\n",
+         "profile 'p': SSO needs sso_start_url, sso_account_id, sso_role_name (in the profile "
+         "or its sso-session)"),
+        ("[profile p]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n"
+         "sso_account_id = 12345\nsso_role_name = R\n",
+         "profile 'p': sso_account_id is not a 12-digit account id"),
     ]
 
     def test_each(self):
@@ -308,6 +327,80 @@ class BadRoleProfileTest(RoleTest):
                 self.assertOneLine(r, message)
         self.assertEqual(self.calls(), [])
         self.assertEqual(self.ecs.stats()["calls"], {})
+
+
+class SsoTest(RoleTest):
+    def login(self, key, token=SSO_TOKEN, hours=8, stamp="%Y-%m-%dT%H:%M:%SZ"):
+        """Write the cache file `aws sso login` would: named by the SHA-1 of @key."""
+        when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours)
+        folder = os.path.join(self.tmp, ".aws", "sso", "cache")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, hashlib.sha1(key.encode()).hexdigest() + ".json")
+        with open(path, "w") as f:
+            json.dump({"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1",
+                       "accessToken": token, "expiresAt": when.strftime(stamp),
+                       "clientId": "client", "clientSecret": "client-secret",
+                       "refreshToken": "refresh"}, f)
+        return path
+
+    def test_sso_session_profile(self):
+        self.login("corp")
+        self.ecs.control("sso", tokens=[SSO_TOKEN],
+                         roles=[{"accountId": "123456789012", "roleName": "ReadOnly"}])
+        r = self.run_fetch(self.files(config=SSO_CONFIG), "--profile", "dev", "-v", "-v")
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("credentials from sso (profile dev)", r.err)
+        calls = self.ecs.stats()["ssoCalls"]
+        self.assertEqual([(c["accountId"], c["roleName"], c["status"]) for c in calls],
+                         [("123456789012", "ReadOnly", 200)])
+        self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
+        self.assertNotIn(SSO_TOKEN, r.out + r.err)
+
+    def test_legacy_profile_and_old_expiry_format(self):
+        self.login("https://corp.awsapps.com/start", stamp="%Y-%m-%dT%H:%M:%SUTC")
+        self.ecs.control("sso", tokens=[SSO_TOKEN])
+        config = ("[profile dev]\nsso_start_url = https://corp.awsapps.com/start\n"
+                  "sso_region = us-east-1\nsso_account_id = 123456789012\n"
+                  "sso_role_name = ReadOnly\n")
+        r = self.run_fetch(self.files(config=config), "--profile", "dev")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(len(self.ecs.stats()["ssoCalls"]), 1)
+
+    def test_sso_as_source_of_a_role(self):
+        self.login("corp")
+        self.ecs.control("sso", tokens=[SSO_TOKEN])
+        config = SSO_CONFIG + "[profile audit]\nrole_arn = %s\nsource_profile = dev\n" % ROLE
+        r = self.run_fetch(self.files(config=config), "--profile", "audit")
+        self.assertEqual(r.code, 0, r)
+        issued = self.ecs.stats()["ssoCalls"][0]["issued"]
+        calls = self.calls()
+        self.assertEqual([(c["roleArn"], c["signedBy"]) for c in calls], [(ROLE, issued)])
+        self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
+
+    def test_login_problems(self):
+        env = self.files(config=SSO_CONFIG)
+        self.assertOneLine(self.run_fetch(env, "--profile", "dev"),
+                           "profile 'dev': no SSO login cached for its sso-session (run `aws sso "
+                           "login --profile dev`)")
+        path = self.login("corp", hours=-1)
+        self.assertOneLine(self.run_fetch(env, "--profile", "dev"),
+                           "profile 'dev': the SSO login expired at ",
+                           "(run `aws sso login --profile dev`)")
+        with open(path, "w") as f:
+            f.write('{"accessToken": 7}')
+        self.assertOneLine(self.run_fetch(env, "--profile", "dev"),
+                           "is not a token of `aws sso login`")
+        self.assertEqual(self.ecs.stats()["ssoCalls"], [])
+        self.login("corp", token="a-token-the-portal-does-not-know")
+        self.ecs.control("sso", tokens=[SSO_TOKEN])
+        self.assertOneLine(self.run_fetch(env, "--profile", "dev"),
+                           "profile 'dev': SSO role ReadOnly in account 123456789012: HTTP 401: "
+                           "Session token not found or invalid (run `aws sso login` again)")
+        self.login("corp")
+        self.ecs.control("sso", tokens=[SSO_TOKEN], roles=[])
+        self.assertOneLine(self.run_fetch(env, "--profile", "dev"),
+                           "HTTP 403: No access (the login has no access")
+        self.assertEqual(self.ecs.stats()["calls"].get("ListServiceDeployments"), None)
 
 
 @unittest.skipUnless(HAVE_BOTO3, "boto3 is not installed")
@@ -346,6 +439,33 @@ class BotocoreAgreesTest(RoleTest):
         self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
         self.assertEqual(json.dumps(self.ecs.stats()["calls"].get("ListServiceDeployments")),
                          "1")
+
+    def test_botocore_sso_profile(self):
+        SsoTest.login(self, "corp")
+        self.ecs.control("sso", tokens=[SSO_TOKEN])
+        env = self.files(config=SSO_CONFIG)
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update(self.ecs.env(saved, with_credentials=False))
+            os.environ.update(env)
+            os.environ["HOME"] = self.tmp
+            cache = os.path.join(self.tmp, ".aws", "sso", "cache")
+            # botocore fixes its cache folder from HOME when it is imported
+            with mock.patch.object(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR",
+                                   cache), \
+                    mock.patch.object(botocore.tokens.SSOTokenProvider,
+                                      "_SSO_TOKEN_CACHE_DIR", cache):
+                session = boto3.Session(profile_name="dev")
+                ecs = session.client("ecs", endpoint_url=self.ecs.url)
+                ecs.list_service_deployments(cluster="prod", service="web")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        calls = self.ecs.stats()["ssoCalls"]
+        self.assertEqual([(c["accountId"], c["roleName"], c["status"]) for c in calls],
+                         [("123456789012", "ReadOnly", 200)])
+        self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
 
 
 if __name__ == "__main__":

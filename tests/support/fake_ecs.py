@@ -10,8 +10,9 @@ per-operation counters and the ARNs requested.
 Operations: ListServices, ListServiceDeployments, DescribeServiceDeployments,
 DescribeServiceRevisions; and, on the same port, the two STS calls of role
 credentials (AssumeRole, SigV4-checked for service "sts", and
-AssumeRoleWithWebIdentity), AWS Query protocol with XML answers. Credentials
-STS issues are accepted by every later call. See tests/support/README.md for the command line, the
+AssumeRoleWithWebIdentity), AWS Query protocol with XML answers, and the IAM
+Identity Center portal's GetRoleCredentials (GET /federation/credentials).
+Credentials STS or the portal issue are accepted by every later call. See tests/support/README.md for the command line, the
 scenario format, the control API and the stats format.
 """
 
@@ -665,6 +666,7 @@ class State:
         self.stopping = threading.Event()
         self.log = None
         self.sts = {"roles": None, "webIdentityTokens": []}
+        self.sso = {"tokens": [], "roles": None}
         self.reset_stats()
 
     def reset_stats(self):
@@ -679,6 +681,7 @@ class State:
         self.in_flight = 0
         self.max_in_flight = 0
         self.sts_calls = []
+        self.sso_calls = []
 
     def add_fault(self, rule, where="fault"):
         rule = check_fault(rule, where)
@@ -714,6 +717,7 @@ class State:
                 "connections": self.connections,
                 "maxInFlight": self.max_in_flight,
                 "stsCalls": [dict(c) for c in self.sts_calls],
+                "ssoCalls": [dict(c) for c in self.sso_calls],
                 "pendingFaults": [
                     {"id": r["id"], "operation": r["operation"], "type": r["type"],
                      "remaining": r["count"]}
@@ -1103,6 +1107,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, json.dumps(STATE.stats(), indent=1).encode(), "application/json")
         elif self.path == "/__health":
             self.send(200, b"ok\n", "text/plain")
+        elif self.path.split("?")[0] == "/federation/credentials":
+            self.sso_credentials()
         else:
             self.send(404, b"not found\n", "text/plain")
 
@@ -1154,6 +1160,10 @@ class Handler(BaseHTTPRequestHandler):
                 cfg = check_sts({k: v for k, v in req.items() if k != "action"})
                 with STATE.lock:
                     STATE.sts = cfg
+            elif action == "sso":
+                cfg = check_sso({k: v for k, v in req.items() if k != "action"})
+                with STATE.lock:
+                    STATE.sso = cfg
             elif action == "generate":
                 with STATE.lock:
                     out["generated"] = STATE.world.generate(req, "generate")
@@ -1262,6 +1272,44 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             bump(STATE.succeeded, label)
         self.send(200, payload)
+
+    # ---- IAM Identity Center portal --------------------------------------
+
+    def sso_credentials(self):
+        """GetRoleCredentials: GET /federation/credentials?role_name=R&account_id=A."""
+        query = dict(urllib.parse.parse_qsl(self.path.partition("?")[2]))
+        call = {"roleName": query.get("role_name"), "accountId": query.get("account_id"),
+                "status": 0, "error": None, "issued": None}
+        with STATE.lock:
+            STATE.sso_calls.append(call)
+            bump(STATE.calls, "sso:GetRoleCredentials")
+            cfg = STATE.sso
+        token = self.headers.get("x-amz-sso_bearer_token") or ""
+
+        def refuse(status, kind, message):
+            call["status"], call["error"] = status, kind
+            self.send(status, json.dumps({"message": message}).encode(), "application/json",
+                      extra={"x-amzn-ErrorType": kind})
+
+        if not call["roleName"] or not call["accountId"]:
+            return refuse(400, "InvalidRequestException", "role_name and account_id are required")
+        if not token or not any(hmac.compare_digest(token, t) for t in cfg["tokens"]):
+            return refuse(401, "UnauthorizedException", "Session token not found or invalid")
+        if cfg["roles"] is not None and not any(
+                r.get("accountId") == call["accountId"] and r.get("roleName") == call["roleName"]
+                for r in cfg["roles"]):
+            return refuse(403, "ForbiddenException", "No access")
+        issued = issue_credentials(3600)
+        with STATE.lock:
+            STATE.creds.append({"accessKeyId": issued["AccessKeyId"],
+                                "secretAccessKey": issued["SecretAccessKey"],
+                                "sessionToken": issued["SessionToken"]})
+        call["status"], call["issued"] = 200, issued["AccessKeyId"]
+        expires = int((time.time() + 3600) * 1000)
+        self.send(200, json.dumps({"roleCredentials": {
+            "accessKeyId": issued["AccessKeyId"], "secretAccessKey": issued["SecretAccessKey"],
+            "sessionToken": issued["SessionToken"], "expiration": expires}}).encode(),
+            "application/json")
 
     # ---- STS -------------------------------------------------------------
 
@@ -1610,6 +1658,18 @@ def check_sts(cfg):
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
         raise ScenarioError("sts: webIdentityTokens must be a list of strings")
     return {"roles": roles, "webIdentityTokens": tokens}
+
+
+def check_sso(cfg):
+    """Validate a control "sso" request: {tokens: [...], roles: [{accountId, roleName}] | null}."""
+    tokens = cfg.get("tokens", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise ScenarioError("sso: tokens must be a list of strings")
+    roles = cfg.get("roles")
+    if roles is not None and (not isinstance(roles, list) or
+                              not all(isinstance(r, dict) for r in roles)):
+        raise ScenarioError("sso: roles must be a list of {accountId, roleName} or null")
+    return {"tokens": tokens, "roles": roles}
 
 
 def issue_credentials(duration):

@@ -331,9 +331,8 @@ static void test_profile_unsupported_kinds(void **state)
                0600);
     assert_int_equal(load(fx, "role"), ECSREV_ENOTFOUND);
     assert_msg_has(fx, "profile 'role': source_profile 'default' not found in ");
-    assert_int_equal(load(fx, "sso"), 0);
-    assert_int_equal(resolve(fx, NULL), ECSREV_EAUTH);
-    assert_msg_has(fx, "profile 'sso': AWS IAM Identity Center (SSO) is not supported");
+    assert_int_equal(load(fx, "sso"), ECSREV_ENOTFOUND);
+    assert_msg_has(fx, "profile 'sso': sso_session 'corp' has no [sso-session corp] in ");
 }
 
 static void test_duplicate_key(void **state)
@@ -921,6 +920,46 @@ static void test_role_chain(void **state)
     assert_msg_clean(fx);
 }
 
+static void test_sso_portal(void **state)
+{
+    struct fx *fx = *state;
+    write_file(fx->aws, "config",
+               "[profile dev]\nsso_start_url = https://corp.awsapps.com/start\n"
+               "sso_region = eu-west-1\nsso_account_id = 123456789012\n"
+               "sso_role_name = ReadOnly\n",
+               0600);
+    /* the AWS CLI's cache file name: SHA-1 of the start URL (of the session name, for
+       sso-session profiles) */
+    char dir[800];
+    (void)snprintf(dir, sizeof(dir), "%s/sso", fx->aws);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    (void)snprintf(dir, sizeof(dir), "%s/sso/cache", fx->aws);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    write_file(dir, "a51746d4aa793ae07b25e90c3a5db96fc7832bd7.json",
+               "{\"accessToken\": \"tok\", \"expiresAt\": \"2015-08-30T13:00:00Z\"}", 0600);
+    assert_int_equal(load(fx, "dev"), 0);
+    const struct fake_route routes[] = {
+        {"GET",
+         "https://portal.sso.eu-west-1.amazonaws.com/federation/credentials?role_name=ReadOnly"
+         "&account_id=123456789012",
+         200,
+         "{\"roleCredentials\": {\"accessKeyId\": \"ASIASSOSSOSSOSSO0001\", "
+         "\"secretAccessKey\": \"s\", \"sessionToken\": \"t\", \"expiration\": "
+         "1440941760000}}",
+         0},
+    };
+    struct fake_http http = {routes, 1, 0, {{0}}, 0, {0}};
+    int rc = resolve_sts(fx, &http, "us-east-1");
+    if (rc != 0) {
+        print_error("%s\n", fx->err.msg);
+    }
+    assert_int_equal(rc, 0);
+    assert_string_equal(fx->creds.access_key_id, "ASIASSOSSOSSOSSO0001");
+    assert_true(fx->creds.expires_ms == 1440941760000LL);
+    assert_string_equal(fx->creds.source, "sso (profile dev)");
+    assert_true(headers_have(&http, "x-amz-sso_bearer_token: tok"));
+}
+
 static void test_role_profile_limits(void **state)
 {
     struct fx *fx = *state;
@@ -982,6 +1021,7 @@ int main(void)
         cmocka_unit_test(test_sts_parse),
         cmocka_unit_test_setup_teardown(test_role_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_profile_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sso_portal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,336 @@
+/*
+ * sso.c - AWS IAM Identity Center (SSO) profiles: role credentials from the token
+ * that `aws sso login` cached.
+ *
+ * A profile names an account and a role (sso_account_id, sso_role_name) and
+ * either an `[sso-session NAME]` (sso_session) or, the legacy form, its own
+ * sso_start_url and sso_region. The AWS CLI caches the access token of a login
+ * in ~/.aws/sso/cache/<sha1 hex of the session name, or of the start URL>.json
+ * ({"accessToken": ..., "expiresAt": "2026-12-04T18:00:00Z", ...}); ecsrev reads
+ * it (never writes it: an expired token means `aws sso login` again) and calls
+ * GET https://portal.sso.<sso_region>.amazonaws.com/federation/credentials
+ * ?role_name=R&account_id=A with the token in `x-amz-sso_bearer_token`, whose
+ * JSON answer holds roleCredentials {accessKeyId, secretAccessKey, sessionToken,
+ * expiration (ms since the epoch)}. The portal endpoint can be replaced with
+ * AWS_ENDPOINT_URL_SSO (or AWS_ENDPOINT_URL / the profile's endpoint_url).
+ *
+ * Secrets (the cached file, the token, the answer) are wiped before their memory
+ * is freed and never reach a message. Throttling (429), 5xx answers and network
+ * failures are retried up to the profile's max_attempts.
+ */
+#include "sso_priv.h"
+
+#include <ecsrev/buf.h>
+#include <ecsrev/crypto.h>
+
+#include "awsconfig_priv.h"
+#include "json_priv.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+#define CACHE_MAX ((size_t)64 * 1024)
+#define ANSWER_MAX ((size_t)64 * 1024)
+
+static bool nonempty(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+bool ecsrev_sso__configured(const struct ecsrev_aws_profile *p)
+{
+    return nonempty(p->sso_session) || nonempty(p->sso_start_url) || nonempty(p->sso_account_id) ||
+           nonempty(p->sso_role_name);
+}
+
+static bool all_of(const char *s, size_t min, size_t max, const char *set, bool alnum)
+{
+    size_t n = strlen(s);
+    if (n < min || n > max) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok =
+            strchr(set, c) != NULL ||
+            (alnum && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')));
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Every setting an SSO profile needs, checked before anything is read or sent. */
+static int check_settings(const struct ecsrev_aws_profile *p, struct ecsrev_error *err)
+{
+    const char *missing[4];
+    size_t n = 0;
+    if (!nonempty(p->sso_start_url)) {
+        missing[n++] = "sso_start_url";
+    }
+    if (!nonempty(p->sso_region)) {
+        missing[n++] = "sso_region";
+    }
+    if (!nonempty(p->sso_account_id)) {
+        missing[n++] = "sso_account_id";
+    }
+    if (!nonempty(p->sso_role_name)) {
+        missing[n++] = "sso_role_name";
+    }
+    if (n > 0) {
+        return ecsrev_error_set(
+            err, ECSREV_EAUTH, "profile '%s': SSO needs %s%s%s%s%s%s%s%s", p->name, missing[0],
+            n > 1 ? ", " : "", n > 1 ? missing[1] : "", n > 2 ? ", " : "", n > 2 ? missing[2] : "",
+            n > 3 ? ", " : "", n > 3 ? missing[3] : "",
+            nonempty(p->sso_session) ? " (in the profile or its sso-session)" : "");
+    }
+    if (!all_of(p->sso_account_id, 12, 12, "0123456789", false)) {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': sso_account_id is not a 12-digit account id",
+                                p->name);
+    }
+    if (!all_of(p->sso_role_name, 1, 64, "+=,.@_-", true)) {
+        return ecsrev_error_set(err, ECSREV_EAUTH, "profile '%s': sso_role_name is not a role name",
+                                p->name);
+    }
+    if (!all_of(p->sso_region, 1, 63, "abcdefghijklmnopqrstuvwxyz0123456789-", false)) {
+        return ecsrev_error_set(err, ECSREV_EAUTH, "profile '%s': sso_region is not a region",
+                                p->name);
+    }
+    return 0;
+}
+
+/* ~/.aws/sso/cache/<sha1 hex>.json, as the AWS CLI names it. */
+static int cache_path(char **out, const struct ecsrev_aws_profile *p,
+                      const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
+{
+    const char *home = ctx->getenv_fn != NULL ? ctx->getenv_fn("HOME", ctx->env_payload) : NULL;
+    if (home == NULL || home[0] == '\0') {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': HOME is not set, so the SSO token cache cannot be "
+                                "found",
+                                p->name);
+    }
+    const char *key = nonempty(p->sso_session) ? p->sso_session : p->sso_start_url;
+    uint8_t digest[ECSREV_SHA1_LEN];
+    char hex[2 * ECSREV_SHA1_LEN + 1];
+    ecsrev_sha1(digest, key, strlen(key));
+    ecsrev_hex_encode(hex, digest, sizeof(digest));
+    struct ecsrev_buf b = ECSREV_BUF_INIT;
+    int rc = ecsrev_buf_printf(&b, err, "%s/.aws/sso/cache/%s.json", home, hex);
+    if (rc < 0) {
+        ecsrev_buf_dispose(&b);
+        return rc;
+    }
+    *out = ecsrev_buf_detach(&b);
+    return 0;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(it) && it->valuestring[0] != '\0' ? it->valuestring : NULL;
+}
+
+static bool header_safe(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The cached access token (secret) of the profile's login, if it has not expired. */
+static int cached_token(char **out, const struct ecsrev_aws_profile *p,
+                        const struct ecsrev_creds_context *ctx, int64_t now,
+                        struct ecsrev_error *err)
+{
+    char *path = NULL;
+    cJSON *doc = NULL;
+    struct ecsrev_buf data;
+    const char *login = nonempty(p->sso_session) ? "sso-session" : "sso_start_url";
+    ecsrev_buf_init(&data, CACHE_MAX);
+    int rc = cache_path(&path, p, ctx, err);
+    if (rc < 0) {
+        goto done;
+    }
+    rc = ecsrev_awsconfig__read_file(&data, path, err);
+    if (rc == ECSREV_ENOTFOUND) {
+        rc = ecsrev_error_set(err, ECSREV_EAUTH,
+                              "profile '%s': no SSO login cached for its %s (run `aws sso login "
+                              "--profile %s`)",
+                              p->name, login, p->name);
+        goto done;
+    }
+    if (rc < 0) {
+        ecsrev_error_prefix(err, "profile '%s': SSO token cache", p->name);
+        rc = ECSREV_EAUTH;
+        goto done;
+    }
+    const char *token = NULL;
+    const char *expires = NULL;
+    if (ecsrev_json__parse(&doc, data.ptr, data.len, NULL) < 0 || !cJSON_IsObject(doc) ||
+        (token = json_str(doc, "accessToken")) == NULL ||
+        (expires = json_str(doc, "expiresAt")) == NULL || !header_safe(token)) {
+        rc = ecsrev_error_set(err, ECSREV_EAUTH,
+                              "profile '%s': the SSO token cache %s is not a token of `aws sso "
+                              "login` (run it again)",
+                              p->name, path);
+        goto done;
+    }
+    /* older AWS CLIs wrote "2019-11-14T04:05:45UTC" */
+    char when[64];
+    size_t n = strlen(expires);
+    int64_t expires_ms = 0;
+    if (n >= 3 && n < sizeof(when) && strcmp(expires + n - 3, "UTC") == 0) {
+        (void)snprintf(when, sizeof(when), "%.*sZ", (int)(n - 3), expires);
+    } else {
+        (void)snprintf(when, sizeof(when), "%s", n < sizeof(when) ? expires : "");
+    }
+    if (ecsrev_creds_parse_time(&expires_ms, when, NULL) < 0) {
+        rc = ecsrev_error_set(err, ECSREV_EAUTH,
+                              "profile '%s': the SSO token cache %s has no valid expiresAt",
+                              p->name, path);
+        goto done;
+    }
+    if (expires_ms <= now) {
+        char shown[64];
+        ecsrev_awsconfig__printable(shown, sizeof(shown), when);
+        rc = ecsrev_error_set(err, ECSREV_EAUTH,
+                              "profile '%s': the SSO login expired at %s (run `aws sso login "
+                              "--profile %s`)",
+                              p->name, shown, p->name);
+        goto done;
+    }
+    *out = ecsrev_xstrdup(token);
+    rc = 0;
+done:
+    if (doc != NULL) {
+        ecsrev_json__wipe(doc);
+        cJSON_Delete(doc);
+    }
+    ecsrev_buf_dispose_secret(&data);
+    free(path);
+    return rc;
+}
+
+/* The portal's answer: roleCredentials, or an error with its message. */
+static int parse_answer(struct ecsrev_credentials *out, bool *retryable,
+                        const struct ecsrev_aws_profile *p, long status, const char *body,
+                        size_t len, struct ecsrev_error *err)
+{
+    cJSON *doc = NULL;
+    int rc = 0;
+    *retryable = status == 429 || (status >= 500 && status <= 599);
+    bool parsed =
+        ecsrev_json__parse(&doc, body != NULL ? body : "", len, NULL) == 0 && cJSON_IsObject(doc);
+    if (status != 200) {
+        char msg[160] = "";
+        const char *m = parsed ? json_str(doc, "message") : NULL;
+        m = m != NULL ? m : (parsed ? json_str(doc, "Message") : NULL);
+        if (m != NULL) {
+            ecsrev_awsconfig__printable(msg, sizeof(msg), m);
+        }
+        const char *hint = status == 401   ? " (run `aws sso login` again)"
+                           : status == 403 ? " (the login has no access to this account and role)"
+                                           : "";
+        rc =
+            ecsrev_error_set_cause(err, *retryable ? ECSREV_EHTTP : ECSREV_EAUTH, (int)status,
+                                   "HTTP %ld%s%s%s", status, msg[0] != '\0' ? ": " : "", msg, hint);
+        goto done;
+    }
+    const cJSON *rcred = parsed ? cJSON_GetObjectItemCaseSensitive(doc, "roleCredentials") : NULL;
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(rcred, "expiration");
+    const char *akid = json_str(rcred, "accessKeyId");
+    const char *secret = json_str(rcred, "secretAccessKey");
+    const char *token = json_str(rcred, "sessionToken");
+    if (akid == NULL || secret == NULL || token == NULL || !cJSON_IsNumber(exp) ||
+        !(exp->valuedouble > 0 && exp->valuedouble < 1e15) || !header_safe(akid) ||
+        !header_safe(token)) {
+        rc = ecsrev_error_set(err, ECSREV_EAUTH,
+                              "malformed answer: no roleCredentials with accessKeyId, "
+                              "secretAccessKey, sessionToken and expiration");
+        goto done;
+    }
+    ecsrev_credentials_dispose(out);
+    out->access_key_id = ecsrev_xstrdup(akid);
+    out->secret_access_key = ecsrev_xstrdup(secret);
+    out->session_token = ecsrev_xstrdup(token);
+    out->expires_ms = (int64_t)exp->valuedouble;
+    (void)snprintf(out->source, sizeof(out->source), "sso (profile %.40s)", p->name);
+done:
+    if (doc != NULL) {
+        ecsrev_json__wipe(doc);
+        cJSON_Delete(doc);
+    }
+    return rc;
+}
+
+int ecsrev_sso__credentials(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
+                            const struct ecsrev_aws_config *cfg,
+                            const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
+{
+    char *token = NULL;
+    char *endpoint = NULL;
+    struct ecsrev_buf url = ECSREV_BUF_INIT;
+    struct ecsrev_buf answer;
+    ecsrev_buf_init(&answer, ANSWER_MAX);
+    int rc = check_settings(p, err);
+    if (rc < 0) {
+        goto done;
+    }
+    if (ctx->http_fn == NULL || ctx->now_ms == NULL) {
+        rc = ecsrev_error_set(err, ECSREV_EAUTH,
+                              "profile '%s': SSO needs the portal, and no HTTP client or clock "
+                              "was given",
+                              p->name);
+        goto done;
+    }
+    if ((rc = cached_token(&token, p, ctx, ctx->now_ms(ctx->clock_payload), err)) < 0 ||
+        (rc = ecsrev_service_endpoint_resolve(&endpoint, "sso", NULL, p->sso_region, cfg,
+                                              ctx->getenv_fn, ctx->env_payload, err)) < 0 ||
+        (rc = ecsrev_buf_printf(&url, err, "%s/federation/credentials?role_name=%s&account_id=%s",
+                                endpoint, p->sso_role_name, p->sso_account_id)) < 0) {
+        goto done;
+    }
+    struct ecsrev_http_header h = {"x-amz-sso_bearer_token", token};
+    struct ecsrev_creds_request req = {"GET", url.ptr, &h, 1, NULL, 0};
+    int max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : ECSREV_AWS_DEFAULT_MAX_ATTEMPTS;
+    int64_t delay = 100;
+    for (int i = 1;; i++) {
+        bool retryable = false;
+        long status = 0;
+        ecsrev_error_clear(err);
+        ecsrev_buf_clear(&answer);
+        rc = ctx->http_fn(&answer, &status, &req, ctx->http_payload, err);
+        if (rc == 0) {
+            rc = parse_answer(out, &retryable, p, status, answer.ptr, answer.len, err);
+        } else {
+            retryable = rc == ECSREV_ENET;
+        }
+        if (rc == 0 || !retryable || i >= max_attempts) {
+            break;
+        }
+        if (ctx->sleep_ms != NULL) {
+            ctx->sleep_ms(delay, ctx->clock_payload);
+        }
+        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    }
+    if (rc < 0) {
+        ecsrev_error_prefix(err, "profile '%s': SSO role %s in account %s", p->name,
+                            p->sso_role_name, p->sso_account_id);
+    }
+done:
+    ecsrev_free_secret(token);
+    free(endpoint);
+    ecsrev_buf_dispose(&url);
+    ecsrev_buf_dispose_secret(&answer);
+    return rc;
+}
