@@ -296,8 +296,10 @@ int ecsrev_sso__credentials(struct ecsrev_credentials *out, const struct ecsrev_
     if ((rc = cached_token(&token, p, ctx, ctx->now_ms(ctx->clock_payload), err)) < 0 ||
         (rc = ecsrev_service_endpoint_resolve(&endpoint, "sso", NULL, p->sso_region, cfg,
                                               ctx->getenv_fn, ctx->env_payload, err)) < 0 ||
-        (rc = ecsrev_buf_printf(&url, err, "%s/federation/credentials?role_name=%s&account_id=%s",
-                                endpoint, p->sso_role_name, p->sso_account_id)) < 0) {
+        (rc = ecsrev_buf_printf(&url, err, "%s/federation/credentials?role_name=", endpoint)) < 0 ||
+        (rc = ecsrev_sigv4_uri_encode(&url, p->sso_role_name, strlen(p->sso_role_name), true,
+                                      err)) < 0 ||
+        (rc = ecsrev_buf_printf(&url, err, "&account_id=%s", p->sso_account_id)) < 0) {
         goto done;
     }
     struct ecsrev_http_header h = {"x-amz-sso_bearer_token", token};

@@ -361,10 +361,12 @@ class SsoTest(RoleTest):
         self.ecs.control("sso", tokens=[SSO_TOKEN])
         config = ("[profile dev]\nsso_start_url = https://corp.awsapps.com/start\n"
                   "sso_region = us-east-1\nsso_account_id = 123456789012\n"
-                  "sso_role_name = ReadOnly\n")
+                  "sso_role_name = Audit+Read@Corp\n")
         r = self.run_fetch(self.files(config=config), "--profile", "dev")
         self.assertEqual(r.code, 0, r)
-        self.assertEqual(len(self.ecs.stats()["ssoCalls"]), 1)
+        # the role name reaches the portal intact: '+' is percent-encoded in the query
+        self.assertEqual([c["roleName"] for c in self.ecs.stats()["ssoCalls"]],
+                         ["Audit+Read@Corp"])
 
     def test_sso_as_source_of_a_role(self):
         self.login("corp")
