@@ -612,6 +612,10 @@ static int resolve_sso_session(struct ecsrev_aws_profile *p, const struct files 
     if (!has_value(p->sso_session)) {
         return 0;
     }
+    if (!valid_profile_name(p->sso_session)) {
+        return ecsrev_error_set(err, ECSREV_EPARSE,
+                                "profile '%s': sso_session is not a valid session name", p->name);
+    }
     struct collect c;
     int rc = collect_profile(&c, f, p->sso_session, true, err);
     if (rc == 0 && !c.found) {

@@ -176,13 +176,15 @@ static int cached_token(char **out, const struct ecsrev_aws_profile *p,
     }
     const char *token = NULL;
     const char *expires = NULL;
+    char shown_path[256]; /* HOME may hold anything */
+    ecsrev_awsconfig__printable(shown_path, sizeof(shown_path), path);
     if (ecsrev_json__parse(&doc, data.ptr, data.len, NULL) < 0 || !cJSON_IsObject(doc) ||
         (token = json_str(doc, "accessToken")) == NULL ||
         (expires = json_str(doc, "expiresAt")) == NULL || !header_safe(token)) {
         rc = ecsrev_error_set(err, ECSREV_EAUTH,
                               "profile '%s': the SSO token cache %s is not a token of `aws sso "
                               "login` (run it again)",
-                              p->name, path);
+                              p->name, shown_path);
         goto done;
     }
     /* older AWS CLIs wrote "2019-11-14T04:05:45UTC" */
@@ -197,7 +199,7 @@ static int cached_token(char **out, const struct ecsrev_aws_profile *p,
     if (ecsrev_creds_parse_time(&expires_ms, when, NULL) < 0) {
         rc = ecsrev_error_set(err, ECSREV_EAUTH,
                               "profile '%s': the SSO token cache %s has no valid expiresAt",
-                              p->name, path);
+                              p->name, shown_path);
         goto done;
     }
     if (expires_ms <= now) {

@@ -981,6 +981,10 @@ static void test_role_profile_limits(void **state)
                0600);
     assert_int_equal(load(fx, "a"), ECSREV_EPARSE);
     assert_msg_has(fx, "profile 'a': source_profile is not a valid profile name");
+    /* a continuation line makes a value span lines: never into a message (found by fuzzing) */
+    write_file(fx->aws, "config", "[profile a]\nsso_session = x\n role_arn = y\n", 0600);
+    assert_int_equal(load(fx, "a"), ECSREV_EPARSE);
+    assert_string_equal(fx->err.msg, "profile 'a': sso_session is not a valid session name");
     /* no clock or HTTP client: a role cannot be assumed, and says so */
     write_file(fx->aws, "config",
                "[profile a]\nrole_arn = arn:aws:iam::1:role/r\n"
