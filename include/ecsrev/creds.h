@@ -212,8 +212,9 @@ void ecsrev_aws_config_dispose(struct ecsrev_aws_config *cfg);
  *     STS AssumeRoleWithWebIdentity (unsigned) with the token file's contents;
  *  4. SSO (IAM Identity Center): sso_session (its `[sso-session]` section) or
  *     sso_start_url + sso_region, with sso_account_id and sso_role_name: the token
- *     `aws sso login` cached in $HOME/.aws/sso/cache is exchanged at the portal
- *     (sso.c); never refreshed or written;
+ *     `aws sso login` cached in $HOME/.aws/sso/cache (refreshed first when it
+ *     expires within 15 minutes and the login can be refreshed, as the AWS CLI
+ *     does) is exchanged at the portal (sso.c);
  *  5. the profile: static keys, else credential_process (run with /bin/sh -c; its
  *     stdout must be JSON Version 1 with AccessKeyId, SecretAccessKey, optional
  *     SessionToken and Expiration; its output is never printed or put in errors);

@@ -1043,8 +1043,10 @@ int ecsrev_service_endpoint_resolve(char **out, const char *service, const char 
                                 service_env + 17);
     }
     struct ecsrev_buf b = ECSREV_BUF_INIT;
-    /* the SSO portal's host name is not its service id */
-    const char *host = strcmp(service, "sso") == 0 ? "portal.sso" : service;
+    /* the host names of the SSO portal and of SSO-OIDC are not their service ids */
+    const char *host = strcmp(service, "sso") == 0        ? "portal.sso"
+                       : strcmp(service, "sso-oidc") == 0 ? "oidc"
+                                                          : service;
     int rc = ecsrev_buf_printf(&b, err, "https://%s.%s.%s", host, r, ecsrev_region_dns_suffix(r));
     free(r);
     if (rc < 0) {

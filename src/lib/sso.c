@@ -7,12 +7,22 @@
  * sso_start_url and sso_region. The AWS CLI caches the access token of a login
  * in ~/.aws/sso/cache/<sha1 hex of the session name, or of the start URL>.json
  * ({"accessToken": ..., "expiresAt": "2026-12-04T18:00:00Z", ...}); ecsrev reads
- * it (never writes it: an expired token means `aws sso login` again) and calls
+ * it and calls
  * GET https://portal.sso.<sso_region>.amazonaws.com/federation/credentials
  * ?role_name=R&account_id=A with the token in `x-amz-sso_bearer_token`, whose
  * JSON answer holds roleCredentials {accessKeyId, secretAccessKey, sessionToken,
  * expiration (ms since the epoch)}. The portal endpoint can be replaced with
  * AWS_ENDPOINT_URL_SSO (or AWS_ENDPOINT_URL / the profile's endpoint_url).
+ *
+ * Like the AWS CLI, a token of an sso-session login that expires within 15
+ * minutes (or has expired) is refreshed first when the cache holds a client
+ * registration that is still valid and a refresh token: POST
+ * https://oidc.<sso_region>.amazonaws.com/token (AWS_ENDPOINT_URL_SSO_OIDC), JSON
+ * {clientId, clientSecret, grantType: "refresh_token", refreshToken}, answered
+ * with {accessToken, expiresIn, refreshToken}; the cache file is then replaced
+ * (a new file with mode 0600 renamed over it), keeping its other members. A
+ * refresh that fails leaves the cache alone: the old token is used while it is
+ * valid, else the message says to run `aws sso login`.
  *
  * Secrets (the cached file, the token, the answer) are wiped before their memory
  * is freed and never reach a message. Throttling (429), 5xx answers and network
@@ -21,20 +31,24 @@
 #include "sso_priv.h"
 
 #include <ecsrev/buf.h>
+#include <ecsrev/canon.h>
 #include <ecsrev/crypto.h>
 
 #include "awsconfig_priv.h"
 #include "json_priv.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
 #define CACHE_MAX ((size_t)64 * 1024)
 #define ANSWER_MAX ((size_t)64 * 1024)
+#define REFRESH_WINDOW_MS ((int64_t)15 * 60 * 1000) /* as botocore */
 
 static bool nonempty(const char *s)
 {
@@ -147,10 +161,194 @@ static bool header_safe(const char *s)
     return true;
 }
 
+/* One request, retried after a network failure, 429 or 5xx (up to max_attempts). */
+static int send_retried(struct ecsrev_buf *answer, long *status,
+                        const struct ecsrev_creds_request *req, const struct ecsrev_aws_config *cfg,
+                        const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
+{
+    int max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : ECSREV_AWS_DEFAULT_MAX_ATTEMPTS;
+    int64_t delay = 100;
+    for (int i = 1;; i++) {
+        ecsrev_error_clear(err);
+        ecsrev_buf_clear(answer);
+        *status = 0;
+        int rc = ctx->http_fn(answer, status, req, ctx->http_payload, err);
+        bool retry = rc == ECSREV_ENET ||
+                     (rc == 0 && (*status == 429 || (*status >= 500 && *status <= 599)));
+        if (!retry || i >= max_attempts) {
+            return rc;
+        }
+        if (ctx->sleep_ms != NULL) {
+            ctx->sleep_ms(delay, ctx->clock_payload);
+        }
+        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    }
+}
+
+/* Expiry text of the cache ("...Z", or "...UTC" as older AWS CLIs wrote it) in ms. */
+static int parse_expiry(int64_t *out, const char *text)
+{
+    char when[64];
+    size_t n = strlen(text);
+    if (n >= sizeof(when)) {
+        return -1;
+    }
+    if (n >= 3 && strcmp(text + n - 3, "UTC") == 0) {
+        (void)snprintf(when, sizeof(when), "%.*sZ", (int)(n - 3), text);
+    } else {
+        (void)snprintf(when, sizeof(when), "%s", text);
+    }
+    return ecsrev_creds_parse_time(out, when, NULL) < 0 ? -1 : 0;
+}
+
+/* Replace the cache file with @p doc: a new 0600 file in the same folder, renamed over it. */
+static int write_cache(const char *path, const cJSON *doc, struct ecsrev_error *err)
+{
+    char *text = cJSON_PrintUnformatted(doc);
+    struct ecsrev_buf tmp = ECSREV_BUF_INIT;
+    int fd = -1;
+    int rc = 0;
+    if (text == NULL) {
+        abort(); /* only on out-of-memory */
+    }
+    if ((rc = ecsrev_buf_printf(&tmp, err, "%s.ecsrev-XXXXXX", path)) < 0) {
+        goto done;
+    }
+    fd = mkstemp(tmp.ptr); /* mode 0600 */
+    size_t len = strlen(text);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        if (fd >= 0) {
+            (void)close(fd);
+            (void)unlink(tmp.ptr);
+        }
+        rc = ecsrev_error_set_cause(err, ECSREV_EIO, e, "cannot write the refreshed token");
+        goto done;
+    }
+    if (rename(tmp.ptr, path) != 0) {
+        int e = errno;
+        (void)unlink(tmp.ptr);
+        rc = ecsrev_error_set_cause(err, ECSREV_EIO, e, "cannot replace the token cache");
+    }
+done:
+    ecsrev_cleanse(text, strlen(text));
+    cJSON_free(text);
+    ecsrev_buf_dispose(&tmp);
+    return rc;
+}
+
+/* Replace (or add) a string member of @p obj. */
+static void set_string(cJSON *obj, const char *key, const char *value)
+{
+    cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(obj, key);
+    if (old != NULL) {
+        ecsrev_json__wipe(old);
+        cJSON_Delete(old);
+    }
+    if (cJSON_AddStringToObject(obj, key, value) == NULL) {
+        abort(); /* only on out-of-memory */
+    }
+}
+
+/* Can the cached login of @p doc be refreshed at @p now? */
+static bool refreshable(const struct ecsrev_aws_profile *p, const cJSON *doc, int64_t now)
+{
+    int64_t reg_expires = 0;
+    const char *reg = json_str(doc, "registrationExpiresAt");
+    return nonempty(p->sso_session) && json_str(doc, "clientId") != NULL &&
+           json_str(doc, "clientSecret") != NULL && json_str(doc, "refreshToken") != NULL &&
+           (reg == NULL || (parse_expiry(&reg_expires, reg) == 0 && reg_expires > now));
+}
+
+/*
+ * Refresh the login in @p doc (SSO-OIDC CreateToken with the refresh token) and
+ * write it to @p path. @p doc is updated only on success.
+ */
+static int refresh_token(cJSON *doc, const char *path, const struct ecsrev_aws_profile *p,
+                         const struct ecsrev_aws_config *cfg,
+                         const struct ecsrev_creds_context *ctx, int64_t now,
+                         struct ecsrev_error *err)
+{
+    char *endpoint = NULL;
+    char *body = NULL;
+    cJSON *answer_doc = NULL;
+    struct ecsrev_buf url = ECSREV_BUF_INIT;
+    struct ecsrev_buf answer;
+    long status = 0;
+    ecsrev_buf_init(&answer, ANSWER_MAX);
+    cJSON *req_doc = cJSON_CreateObject();
+    if (req_doc == NULL ||
+        cJSON_AddStringToObject(req_doc, "clientId", json_str(doc, "clientId")) == NULL ||
+        cJSON_AddStringToObject(req_doc, "clientSecret", json_str(doc, "clientSecret")) == NULL ||
+        cJSON_AddStringToObject(req_doc, "grantType", "refresh_token") == NULL ||
+        cJSON_AddStringToObject(req_doc, "refreshToken", json_str(doc, "refreshToken")) == NULL ||
+        (body = cJSON_PrintUnformatted(req_doc)) == NULL) {
+        abort(); /* only on out-of-memory */
+    }
+    int rc = ecsrev_service_endpoint_resolve(&endpoint, "sso-oidc", NULL, p->sso_region, cfg,
+                                             ctx->getenv_fn, ctx->env_payload, err);
+    if (rc < 0 || (rc = ecsrev_buf_printf(&url, err, "%s/token", endpoint)) < 0) {
+        goto done;
+    }
+    struct ecsrev_http_header h = {"Content-Type", "application/json"};
+    struct ecsrev_creds_request req = {"POST", url.ptr, &h, 1, body, strlen(body)};
+    if ((rc = send_retried(&answer, &status, &req, cfg, ctx, err)) < 0) {
+        goto done;
+    }
+    const char *token = NULL;
+    const cJSON *expires_in = NULL;
+    bool parsed = ecsrev_json__parse(&answer_doc, answer.ptr != NULL ? answer.ptr : "", answer.len,
+                                     NULL) == 0 &&
+                  cJSON_IsObject(answer_doc);
+    if (status != 200) {
+        char msg[160] = "";
+        const char *code = parsed ? json_str(answer_doc, "error") : NULL;
+        if (code != NULL) {
+            ecsrev_awsconfig__printable(msg, sizeof(msg), code);
+        }
+        rc = ecsrev_error_set_cause(err, ECSREV_EAUTH, (int)status, "HTTP %ld%s%s", status,
+                                    msg[0] != '\0' ? ": " : "", msg);
+        goto done;
+    }
+    if (!parsed || (token = json_str(answer_doc, "accessToken")) == NULL || !header_safe(token) ||
+        !cJSON_IsNumber(expires_in = cJSON_GetObjectItemCaseSensitive(answer_doc, "expiresIn")) ||
+        !(expires_in->valuedouble >= 1 && expires_in->valuedouble <= 366 * 86400.0)) {
+        rc = ecsrev_error_set(err, ECSREV_EAUTH, "malformed answer: no accessToken and expiresIn");
+        goto done;
+    }
+    char when[32];
+    int64_t at = now + (int64_t)expires_in->valuedouble * 1000;
+    ecsrev_time_format(when, at - at % 1000);
+    when[19] = 'Z'; /* "YYYY-MM-DDTHH:MM:SSZ", as the AWS CLI writes it */
+    when[20] = '\0';
+    set_string(doc, "accessToken", token);
+    set_string(doc, "expiresAt", when);
+    const char *next_refresh = json_str(answer_doc, "refreshToken");
+    if (next_refresh != NULL) {
+        set_string(doc, "refreshToken", next_refresh);
+    }
+    rc = write_cache(path, doc, err);
+done:
+    if (answer_doc != NULL) {
+        ecsrev_json__wipe(answer_doc);
+        cJSON_Delete(answer_doc);
+    }
+    ecsrev_json__wipe(req_doc);
+    cJSON_Delete(req_doc);
+    if (body != NULL) {
+        ecsrev_cleanse(body, strlen(body));
+        cJSON_free(body);
+    }
+    free(endpoint);
+    ecsrev_buf_dispose(&url);
+    ecsrev_buf_dispose_secret(&answer);
+    return rc;
+}
+
 /* The cached access token (secret) of the profile's login, if it has not expired. */
 static int cached_token(char **out, const struct ecsrev_aws_profile *p,
-                        const struct ecsrev_creds_context *ctx, int64_t now,
-                        struct ecsrev_error *err)
+                        const struct ecsrev_aws_config *cfg, const struct ecsrev_creds_context *ctx,
+                        int64_t now, struct ecsrev_error *err)
 {
     char *path = NULL;
     cJSON *doc = NULL;
@@ -187,28 +385,31 @@ static int cached_token(char **out, const struct ecsrev_aws_profile *p,
                               p->name, shown_path);
         goto done;
     }
-    /* older AWS CLIs wrote "2019-11-14T04:05:45UTC" */
-    char when[64];
-    size_t n = strlen(expires);
     int64_t expires_ms = 0;
-    if (n >= 3 && n < sizeof(when) && strcmp(expires + n - 3, "UTC") == 0) {
-        (void)snprintf(when, sizeof(when), "%.*sZ", (int)(n - 3), expires);
-    } else {
-        (void)snprintf(when, sizeof(when), "%s", n < sizeof(when) ? expires : "");
-    }
-    if (ecsrev_creds_parse_time(&expires_ms, when, NULL) < 0) {
+    if (parse_expiry(&expires_ms, expires) < 0) {
         rc = ecsrev_error_set(err, ECSREV_EAUTH,
                               "profile '%s': the SSO token cache %s has no valid expiresAt",
                               p->name, shown_path);
         goto done;
     }
+    char refresh_error[200] = "";
+    if (expires_ms - REFRESH_WINDOW_MS <= now && refreshable(p, doc, now)) {
+        struct ecsrev_error rerr = ECSREV_ERROR_INIT;
+        if (refresh_token(doc, path, p, cfg, ctx, now, &rerr) == 0) {
+            token = json_str(doc, "accessToken");
+            (void)parse_expiry(&expires_ms, json_str(doc, "expiresAt"));
+        } else {
+            (void)snprintf(refresh_error, sizeof(refresh_error),
+                           " and could not be refreshed (%.160s)", rerr.msg);
+        }
+    }
     if (expires_ms <= now) {
         char shown[64];
-        ecsrev_awsconfig__printable(shown, sizeof(shown), when);
+        ecsrev_time_format(shown, expires_ms);
         rc = ecsrev_error_set(err, ECSREV_EAUTH,
-                              "profile '%s': the SSO login expired at %s (run `aws sso login "
+                              "profile '%s': the SSO login expired at %s%s (run `aws sso login "
                               "--profile %s`)",
-                              p->name, shown, p->name);
+                              p->name, shown, refresh_error, p->name);
         goto done;
     }
     *out = ecsrev_xstrdup(token);
@@ -224,13 +425,12 @@ done:
 }
 
 /* The portal's answer: roleCredentials, or an error with its message. */
-static int parse_answer(struct ecsrev_credentials *out, bool *retryable,
-                        const struct ecsrev_aws_profile *p, long status, const char *body,
-                        size_t len, struct ecsrev_error *err)
+static int parse_answer(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
+                        long status, const char *body, size_t len, struct ecsrev_error *err)
 {
     cJSON *doc = NULL;
     int rc = 0;
-    *retryable = status == 429 || (status >= 500 && status <= 599);
+    bool server = status == 429 || (status >= 500 && status <= 599);
     bool parsed =
         ecsrev_json__parse(&doc, body != NULL ? body : "", len, NULL) == 0 && cJSON_IsObject(doc);
     if (status != 200) {
@@ -244,7 +444,7 @@ static int parse_answer(struct ecsrev_credentials *out, bool *retryable,
                            : status == 403 ? " (the login has no access to this account and role)"
                                            : "";
         rc =
-            ecsrev_error_set_cause(err, *retryable ? ECSREV_EHTTP : ECSREV_EAUTH, (int)status,
+            ecsrev_error_set_cause(err, server ? ECSREV_EHTTP : ECSREV_EAUTH, (int)status,
                                    "HTTP %ld%s%s%s", status, msg[0] != '\0' ? ": " : "", msg, hint);
         goto done;
     }
@@ -295,7 +495,7 @@ int ecsrev_sso__credentials(struct ecsrev_credentials *out, const struct ecsrev_
                               p->name);
         goto done;
     }
-    if ((rc = cached_token(&token, p, ctx, ctx->now_ms(ctx->clock_payload), err)) < 0 ||
+    if ((rc = cached_token(&token, p, cfg, ctx, ctx->now_ms(ctx->clock_payload), err)) < 0 ||
         (rc = ecsrev_service_endpoint_resolve(&endpoint, "sso", NULL, p->sso_region, cfg,
                                               ctx->getenv_fn, ctx->env_payload, err)) < 0 ||
         (rc = ecsrev_buf_printf(&url, err, "%s/federation/credentials?role_name=", endpoint)) < 0 ||
@@ -306,26 +506,9 @@ int ecsrev_sso__credentials(struct ecsrev_credentials *out, const struct ecsrev_
     }
     struct ecsrev_http_header h = {"x-amz-sso_bearer_token", token};
     struct ecsrev_creds_request req = {"GET", url.ptr, &h, 1, NULL, 0};
-    int max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : ECSREV_AWS_DEFAULT_MAX_ATTEMPTS;
-    int64_t delay = 100;
-    for (int i = 1;; i++) {
-        bool retryable = false;
-        long status = 0;
-        ecsrev_error_clear(err);
-        ecsrev_buf_clear(&answer);
-        rc = ctx->http_fn(&answer, &status, &req, ctx->http_payload, err);
-        if (rc == 0) {
-            rc = parse_answer(out, &retryable, p, status, answer.ptr, answer.len, err);
-        } else {
-            retryable = rc == ECSREV_ENET;
-        }
-        if (rc == 0 || !retryable || i >= max_attempts) {
-            break;
-        }
-        if (ctx->sleep_ms != NULL) {
-            ctx->sleep_ms(delay, ctx->clock_payload);
-        }
-        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    long status = 0;
+    if ((rc = send_retried(&answer, &status, &req, cfg, ctx, err)) == 0) {
+        rc = parse_answer(out, p, status, answer.ptr, answer.len, err);
     }
     if (rc < 0) {
         ecsrev_error_prefix(err, "profile '%s': SSO role %s in account %s", p->name,

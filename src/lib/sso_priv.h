@@ -16,8 +16,10 @@ bool ecsrev_sso__configured(const struct ecsrev_aws_profile *p);
 
 /**
  * Role credentials of the SSO profile @p p: the access token `aws sso login`
- * cached under $HOME/.aws/sso/cache, exchanged at the portal
- * (GET /federation/credentials) for the profile's account and role.
+ * cached under $HOME/.aws/sso/cache (refreshed through SSO-OIDC, and the cache
+ * file replaced, when it expires within 15 minutes and can be refreshed),
+ * exchanged at the portal (GET /federation/credentials) for the profile's
+ * account and role.
  *
  * @return 0; ECSREV_EAUTH naming the profile for a missing or bad setting, no
  *         cached login, an expired one ("run `aws sso login --profile dev`"), a

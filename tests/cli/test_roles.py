@@ -47,6 +47,11 @@ THROTTLED = ('<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>'
              '<Message>Rate exceeded</Message></Error></ErrorResponse>')
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 class RoleTest(FetchTest):
     """A fake endpoint per test; profiles written into the test's folder."""
 
@@ -330,18 +335,92 @@ class BadRoleProfileTest(RoleTest):
 
 
 class SsoTest(RoleTest):
-    def login(self, key, token=SSO_TOKEN, hours=8, stamp="%Y-%m-%dT%H:%M:%SZ"):
+    def login(self, key, token=SSO_TOKEN, hours=8, stamp="%Y-%m-%dT%H:%M:%SZ",
+              registration_hours=None):
         """Write the cache file `aws sso login` would: named by the SHA-1 of @key."""
-        when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        when = now + datetime.timedelta(hours=hours)
         folder = os.path.join(self.tmp, ".aws", "sso", "cache")
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, hashlib.sha1(key.encode()).hexdigest() + ".json")
+        doc = {"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1",
+               "accessToken": token, "expiresAt": when.strftime(stamp),
+               "clientId": "client", "clientSecret": "client-secret", "refreshToken": "refresh"}
+        if registration_hours is not None:
+            doc["registrationExpiresAt"] = (now + datetime.timedelta(
+                hours=registration_hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
         with open(path, "w") as f:
-            json.dump({"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1",
-                       "accessToken": token, "expiresAt": when.strftime(stamp),
-                       "clientId": "client", "clientSecret": "client-secret",
-                       "refreshToken": "refresh"}, f)
+            json.dump(doc, f)
+        os.chmod(path, 0o600)
         return path
+
+    def cache(self, path):
+        with open(path) as f:
+            return json.load(f)
+
+    def test_refresh_near_expiry_and_after(self):
+        for hours in (5 / 60, -1):
+            with self.subTest(hours=hours):
+                path = self.login("corp", hours=hours, registration_hours=24 * 80)
+                before = self.cache(path)
+                self.ecs.control("sso", tokens=[], refreshTokens=["refresh"])
+                self.ecs.control("resetStats")
+                r = self.run_fetch(self.files(config=SSO_CONFIG), "--profile", "dev")
+                self.assertEqual(r.code, 0, r)
+                stats = self.ecs.stats()
+                self.assertEqual([(c["grantType"], c["clientId"], c["status"])
+                                  for c in stats["ssoTokenCalls"]],
+                                 [("refresh_token", "client", 200)])
+                self.assertEqual([c["status"] for c in stats["ssoCalls"]], [200])
+                after = self.cache(path)
+                self.assertTrue(after["accessToken"].startswith("sso-access-"), after)
+                self.assertTrue(after["refreshToken"].startswith("sso-refresh-"), after)
+                expires = datetime.datetime.strptime(after["expiresAt"], "%Y-%m-%dT%H:%M:%SZ")
+                left = expires.replace(tzinfo=datetime.timezone.utc) - \
+                    datetime.datetime.now(datetime.timezone.utc)
+                self.assertTrue(3000 < left.total_seconds() <= 3600, after)
+                for key in ("startUrl", "region", "clientId", "clientSecret",
+                            "registrationExpiresAt"):
+                    self.assertEqual(after[key], before[key])
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+                self.assertEqual(os.listdir(os.path.dirname(path)), [os.path.basename(path)])
+                for secret in (after["accessToken"], after["refreshToken"], "client-secret"):
+                    self.assertNotIn(secret, r.out + r.err)
+
+    def test_refresh_refused(self):
+        env = self.files(config=SSO_CONFIG)
+        # still valid: the old token is used and the cache is left alone
+        path = self.login("corp", hours=5 / 60)
+        self.ecs.control("sso", tokens=[SSO_TOKEN], refreshTokens=[])
+        before = read_text(path)
+        r = self.run_fetch(env, "--profile", "dev")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(read_text(path), before)
+        self.assertEqual([c["status"] for c in self.ecs.stats()["ssoTokenCalls"]], [400])
+        # expired: one line says both
+        path = self.login("corp", hours=-1)
+        before = read_text(path)
+        r = self.run_fetch(env, "--profile", "dev")
+        self.assertOneLine(r, "profile 'dev': the SSO login expired at ",
+                           " and could not be refreshed (HTTP 400: invalid_grant) (run `aws sso "
+                           "login --profile dev`)")
+        self.assertEqual(read_text(path), before)
+
+    def test_no_refresh_without_registration_or_session(self):
+        # the client registration has expired: no refresh is tried
+        self.login("corp", hours=-1, registration_hours=-1)
+        self.ecs.control("sso", tokens=[SSO_TOKEN], refreshTokens=["refresh"])
+        r = self.run_fetch(self.files(config=SSO_CONFIG), "--profile", "dev")
+        self.assertOneLine(r, "the SSO login expired at ")
+        self.assertNotIn("refreshed", r.err)
+        # a legacy profile (no sso_session) is never refreshed, as in the AWS CLI
+        self.login("https://corp.awsapps.com/start", hours=5 / 60)
+        config = ("[profile old]\nsso_start_url = https://corp.awsapps.com/start\n"
+                  "sso_region = us-east-1\nsso_account_id = 123456789012\n"
+                  "sso_role_name = ReadOnly\n")
+        r = self.run_fetch(self.files(config=config), "--profile", "old")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.ecs.stats()["ssoTokenCalls"], [])
 
     def test_sso_session_profile(self):
         self.login("corp")
@@ -468,6 +547,39 @@ class BotocoreAgreesTest(RoleTest):
         self.assertEqual([(c["accountId"], c["roleName"], c["status"]) for c in calls],
                          [("123456789012", "ReadOnly", 200)])
         self.assertEqual(self.ecs_signers(), {calls[0]["issued"]})
+
+    def test_botocore_refreshes_and_ecsrev_reads_its_cache(self):
+        """botocore refreshes an expiring login at the fake SSO-OIDC; ecsrev uses the result."""
+        path = SsoTest.login(self, "corp", hours=5 / 60, registration_hours=24 * 80)
+        self.ecs.control("sso", tokens=[], refreshTokens=["refresh"])
+        env = self.files(config=SSO_CONFIG)
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update(self.ecs.env(saved, with_credentials=False))
+            os.environ.update(env)
+            os.environ["HOME"] = self.tmp
+            cache = os.path.dirname(path)
+            with mock.patch.object(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR",
+                                   cache), \
+                    mock.patch.object(botocore.tokens.SSOTokenProvider,
+                                      "_SSO_TOKEN_CACHE_DIR", cache):
+                session = boto3.Session(profile_name="dev")
+                ecs = session.client("ecs", endpoint_url=self.ecs.url)
+                ecs.list_service_deployments(cluster="prod", service="web")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        stats = self.ecs.stats()
+        self.assertEqual([(c["grantType"], c["status"]) for c in stats["ssoTokenCalls"]],
+                         [("refresh_token", 200)])
+        refreshed = SsoTest.cache(self, path)
+        self.assertTrue(refreshed["accessToken"].startswith("sso-access-"))
+        # ecsrev reads what botocore wrote; its token is fresh, so no second refresh
+        r = self.run_fetch(env, "--profile", "dev")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(len(self.ecs.stats()["ssoTokenCalls"]), 1)
+        self.assertEqual(SsoTest.cache(self, path)["accessToken"], refreshed["accessToken"])
 
 
 if __name__ == "__main__":

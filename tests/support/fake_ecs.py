@@ -666,7 +666,7 @@ class State:
         self.stopping = threading.Event()
         self.log = None
         self.sts = {"roles": None, "webIdentityTokens": []}
-        self.sso = {"tokens": [], "roles": None}
+        self.sso = {"tokens": [], "roles": None, "refreshTokens": []}
         self.reset_stats()
 
     def reset_stats(self):
@@ -682,6 +682,7 @@ class State:
         self.max_in_flight = 0
         self.sts_calls = []
         self.sso_calls = []
+        self.sso_token_calls = []
 
     def add_fault(self, rule, where="fault"):
         rule = check_fault(rule, where)
@@ -718,6 +719,7 @@ class State:
                 "maxInFlight": self.max_in_flight,
                 "stsCalls": [dict(c) for c in self.sts_calls],
                 "ssoCalls": [dict(c) for c in self.sso_calls],
+                "ssoTokenCalls": [dict(c) for c in self.sso_token_calls],
                 "pendingFaults": [
                     {"id": r["id"], "operation": r["operation"], "type": r["type"],
                      "remaining": r["count"]}
@@ -1181,6 +1183,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self.headers.get("X-Amz-Target") and ctype.startswith(FORM_CT):
             self.sts(body)
             return
+        if not self.headers.get("X-Amz-Target") and self.path == "/token":
+            self.sso_create_token(body)
+            return
         target = self.headers.get("X-Amz-Target") or ""
         op = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
         label = op or (target or "<none>")
@@ -1310,6 +1315,45 @@ class Handler(BaseHTTPRequestHandler):
             "accessKeyId": issued["AccessKeyId"], "secretAccessKey": issued["SecretAccessKey"],
             "sessionToken": issued["SessionToken"], "expiration": expires}}).encode(),
             "application/json")
+
+    def sso_create_token(self, body):
+        """SSO-OIDC CreateToken (POST /token, JSON), grantType refresh_token only."""
+        call = {"grantType": None, "clientId": None, "status": 0, "error": None}
+        with STATE.lock:
+            STATE.sso_token_calls.append(call)
+            bump(STATE.calls, "sso-oidc:CreateToken")
+            cfg = STATE.sso
+
+        def refuse(status, kind, code, description):
+            call["status"], call["error"] = status, code
+            self.send(status, json.dumps({"error": code, "error_description": description})
+                      .encode(), "application/json", extra={"x-amzn-ErrorType": kind})
+
+        try:
+            req = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            req = None
+        if not isinstance(req, dict):
+            return refuse(400, "InvalidRequestException", "invalid_request", "not JSON")
+        call["grantType"], call["clientId"] = req.get("grantType"), req.get("clientId")
+        if req.get("grantType") != "refresh_token":
+            return refuse(400, "UnsupportedGrantTypeException", "unsupported_grant_type",
+                          "only refresh_token")
+        if not req.get("clientId") or not req.get("clientSecret"):
+            return refuse(401, "InvalidClientException", "invalid_client", "unknown client")
+        refresh = req.get("refreshToken") or ""
+        if not any(hmac.compare_digest(refresh, t) for t in cfg["refreshTokens"]):
+            return refuse(400, "InvalidGrantException", "invalid_grant",
+                          "Invalid refresh token provided")
+        access = "sso-access-" + uuid.uuid4().hex
+        new_refresh = "sso-refresh-" + uuid.uuid4().hex
+        with STATE.lock:
+            cfg["tokens"].append(access)
+            cfg["refreshTokens"].append(new_refresh)
+        call["status"] = 200
+        self.send(200, json.dumps({"accessToken": access, "tokenType": "Bearer",
+                                   "expiresIn": 3600, "refreshToken": new_refresh}).encode(),
+                  "application/json")
 
     # ---- STS -------------------------------------------------------------
 
@@ -1661,15 +1705,17 @@ def check_sts(cfg):
 
 
 def check_sso(cfg):
-    """Validate a control "sso" request: {tokens: [...], roles: [{accountId, roleName}] | null}."""
+    """Validate a control "sso" request: {tokens, refreshTokens, roles: [...] | null}."""
     tokens = cfg.get("tokens", [])
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise ScenarioError("sso: tokens must be a list of strings")
+    refresh = cfg.get("refreshTokens", [])
+    for value, name in ((tokens, "tokens"), (refresh, "refreshTokens")):
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise ScenarioError(f"sso: {name} must be a list of strings")
     roles = cfg.get("roles")
     if roles is not None and (not isinstance(roles, list) or
                               not all(isinstance(r, dict) for r in roles)):
         raise ScenarioError("sso: roles must be a list of {accountId, roleName} or null")
-    return {"tokens": tokens, "roles": roles}
+    return {"tokens": list(tokens), "roles": roles, "refreshTokens": list(refresh)}
 
 
 def issue_credentials(duration):
