@@ -11,6 +11,7 @@ one, and the last role's credentials every ECS call. SSO profiles read the token
 IAM Identity Center portal (GET /federation/credentials, same port). Nothing
 reaches the internet.
 """
+import contextlib
 import datetime
 import hashlib
 import json
@@ -486,7 +487,32 @@ class SsoTest(RoleTest):
 
 @unittest.skipUnless(HAVE_BOTO3, "boto3 is not installed")
 class BotocoreAgreesTest(RoleTest):
-    """botocore's own AssumeRole provider and STS client against the fake: it speaks STS."""
+    """botocore's own AssumeRole and SSO providers against the fake: it speaks STS and SSO."""
+
+    @contextlib.contextmanager
+    def botocore_env(self, env):
+        """The process environment of a client of the fake, with @env and HOME = self.tmp."""
+        saved = dict(os.environ)
+        cache = os.path.join(self.tmp, ".aws", "sso", "cache")
+        try:
+            os.environ.clear()
+            os.environ.update(self.ecs.env(saved, with_credentials=False))
+            os.environ.update(env)
+            os.environ["HOME"] = self.tmp
+            # botocore fixes its SSO cache folder from HOME when it is imported
+            with mock.patch.object(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR",
+                                   cache), \
+                    mock.patch.object(botocore.tokens.SSOTokenProvider,
+                                      "_SSO_TOKEN_CACHE_DIR", cache):
+                yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def list_deployments(self, profile):
+        session = boto3.Session(profile_name=profile)
+        ecs = session.client("ecs", endpoint_url=self.ecs.url)
+        ecs.list_service_deployments(cluster="prod", service="web")
 
     def test_botocore_role_profile(self):
         env = self.files(
@@ -495,23 +521,13 @@ class BotocoreAgreesTest(RoleTest):
             credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
                         % (DEFAULT_AKID, DEFAULT_SECRET))
         self.sts(roles=[{"roleArn": ROLE, "externalId": "corp-42"}])
-        saved = dict(os.environ)
-        try:
-            os.environ.clear()
-            os.environ.update({k: v for k, v in self.ecs.env(saved, with_credentials=False)
-                               .items()})
-            os.environ.update(env)
-            session = boto3.Session(profile_name="audit")
-            ecs = session.client("ecs", endpoint_url=self.ecs.url)
-            ecs.list_service_deployments(cluster="prod", service="web")
+        with self.botocore_env(env):
+            self.list_deployments("audit")
             sts = boto3.client("sts", endpoint_url=self.ecs.url, region_name="us-east-1",
                                aws_access_key_id=DEFAULT_AKID,
                                aws_secret_access_key=DEFAULT_SECRET)
             out = sts.assume_role(RoleArn=ROLE, RoleSessionName="boto3-check",
                                   ExternalId="corp-42", DurationSeconds=900)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
         calls = self.calls()
         self.assertEqual([(c["action"], c["status"]) for c in calls],
                          [("AssumeRole", 200), ("AssumeRole", 200)])
@@ -524,25 +540,8 @@ class BotocoreAgreesTest(RoleTest):
     def test_botocore_sso_profile(self):
         SsoTest.login(self, "corp")
         self.ecs.control("sso", tokens=[SSO_TOKEN])
-        env = self.files(config=SSO_CONFIG)
-        saved = dict(os.environ)
-        try:
-            os.environ.clear()
-            os.environ.update(self.ecs.env(saved, with_credentials=False))
-            os.environ.update(env)
-            os.environ["HOME"] = self.tmp
-            cache = os.path.join(self.tmp, ".aws", "sso", "cache")
-            # botocore fixes its cache folder from HOME when it is imported
-            with mock.patch.object(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR",
-                                   cache), \
-                    mock.patch.object(botocore.tokens.SSOTokenProvider,
-                                      "_SSO_TOKEN_CACHE_DIR", cache):
-                session = boto3.Session(profile_name="dev")
-                ecs = session.client("ecs", endpoint_url=self.ecs.url)
-                ecs.list_service_deployments(cluster="prod", service="web")
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        with self.botocore_env(self.files(config=SSO_CONFIG)):
+            self.list_deployments("dev")
         calls = self.ecs.stats()["ssoCalls"]
         self.assertEqual([(c["accountId"], c["roleName"], c["status"]) for c in calls],
                          [("123456789012", "ReadOnly", 200)])
@@ -553,23 +552,8 @@ class BotocoreAgreesTest(RoleTest):
         path = SsoTest.login(self, "corp", hours=5 / 60, registration_hours=24 * 80)
         self.ecs.control("sso", tokens=[], refreshTokens=["refresh"])
         env = self.files(config=SSO_CONFIG)
-        saved = dict(os.environ)
-        try:
-            os.environ.clear()
-            os.environ.update(self.ecs.env(saved, with_credentials=False))
-            os.environ.update(env)
-            os.environ["HOME"] = self.tmp
-            cache = os.path.dirname(path)
-            with mock.patch.object(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR",
-                                   cache), \
-                    mock.patch.object(botocore.tokens.SSOTokenProvider,
-                                      "_SSO_TOKEN_CACHE_DIR", cache):
-                session = boto3.Session(profile_name="dev")
-                ecs = session.client("ecs", endpoint_url=self.ecs.url)
-                ecs.list_service_deployments(cluster="prod", service="web")
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        with self.botocore_env(env):
+            self.list_deployments("dev")
         stats = self.ecs.stats()
         self.assertEqual([(c["grantType"], c["status"]) for c in stats["ssoTokenCalls"]],
                          [("refresh_token", 200)])
