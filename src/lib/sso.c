@@ -215,18 +215,24 @@ static int write_cache(const char *path, const cJSON *doc, struct ecsrev_error *
         goto done;
     }
     fd = mkstemp(tmp.ptr); /* mode 0600 */
+    if (fd < 0) {
+        rc = ecsrev_error_set_cause(err, ECSREV_EIO, errno, "cannot write the refreshed token");
+        goto done;
+    }
     size_t len = strlen(text);
-    if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0 || close(fd) != 0) {
-        int e = errno;
-        if (fd >= 0) {
-            (void)close(fd);
-            (void)unlink(tmp.ptr);
-        }
+    bool written = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    int e = errno;
+    if (close(fd) != 0 && written) {
+        written = false;
+        e = errno;
+    }
+    if (!written) {
+        (void)unlink(tmp.ptr);
         rc = ecsrev_error_set_cause(err, ECSREV_EIO, e, "cannot write the refreshed token");
         goto done;
     }
     if (rename(tmp.ptr, path) != 0) {
-        int e = errno;
+        e = errno;
         (void)unlink(tmp.ptr);
         rc = ecsrev_error_set_cause(err, ECSREV_EIO, e, "cannot replace the token cache");
     }
@@ -262,7 +268,8 @@ static bool refreshable(const struct ecsrev_aws_profile *p, const cJSON *doc, in
 
 /*
  * Refresh the login in @p doc (SSO-OIDC CreateToken with the refresh token) and
- * write it to @p path. @p doc is updated only on success.
+ * write it to @p path (best effort). @p doc is updated only on success, which
+ * frees its old accessToken, expiresAt and refreshToken strings.
  */
 static int refresh_token(cJSON *doc, const char *path, const struct ecsrev_aws_profile *p,
                          const struct ecsrev_aws_config *cfg,
@@ -327,7 +334,11 @@ static int refresh_token(cJSON *doc, const char *path, const struct ecsrev_aws_p
     if (next_refresh != NULL) {
         set_string(doc, "refreshToken", next_refresh);
     }
-    rc = write_cache(path, doc, err);
+    /* The new token is good for this run even if the cache cannot be replaced (the next
+     * run then refreshes again); only the refresh itself decides the result. */
+    struct ecsrev_error werr = ECSREV_ERROR_INIT;
+    (void)write_cache(path, doc, &werr);
+    rc = 0;
 done:
     if (answer_doc != NULL) {
         ecsrev_json__wipe(answer_doc);
@@ -396,8 +407,12 @@ static int cached_token(char **out, const struct ecsrev_aws_profile *p,
     if (expires_ms - REFRESH_WINDOW_MS <= now && refreshable(p, doc, now)) {
         struct ecsrev_error rerr = ECSREV_ERROR_INIT;
         if (refresh_token(doc, path, p, cfg, ctx, now, &rerr) == 0) {
+            /* the old strings are gone: read the new ones */
             token = json_str(doc, "accessToken");
-            (void)parse_expiry(&expires_ms, json_str(doc, "expiresAt"));
+            expires = json_str(doc, "expiresAt");
+            if (token == NULL || expires == NULL || parse_expiry(&expires_ms, expires) < 0) {
+                abort(); /* refresh_token wrote both */
+            }
         } else {
             (void)snprintf(refresh_error, sizeof(refresh_error),
                            " and could not be refreshed (%.160s)", rerr.msg);

@@ -920,6 +920,15 @@ static void test_role_chain(void **state)
     assert_msg_clean(fx);
 }
 
+/* Create ~/.aws/sso/cache in the fixture's HOME; its path into @p dir. */
+static void make_sso_cache(const struct fx *fx, char *dir, size_t size)
+{
+    (void)snprintf(dir, size, "%s/sso", fx->aws);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    (void)snprintf(dir, size, "%s/sso/cache", fx->aws);
+    assert_int_equal(mkdir(dir, 0700), 0);
+}
+
 static void test_sso_portal(void **state)
 {
     struct fx *fx = *state;
@@ -931,10 +940,7 @@ static void test_sso_portal(void **state)
     /* the AWS CLI's cache file name: SHA-1 of the start URL (of the session name, for
        sso-session profiles) */
     char dir[800];
-    (void)snprintf(dir, sizeof(dir), "%s/sso", fx->aws);
-    assert_int_equal(mkdir(dir, 0700), 0);
-    (void)snprintf(dir, sizeof(dir), "%s/sso/cache", fx->aws);
-    assert_int_equal(mkdir(dir, 0700), 0);
+    make_sso_cache(fx, dir, sizeof(dir));
     write_file(dir, "a51746d4aa793ae07b25e90c3a5db96fc7832bd7.json",
                "{\"accessToken\": \"tok\", \"expiresAt\": \"2015-08-30T13:00:00Z\"}", 0600);
     assert_int_equal(load(fx, "dev"), 0);
@@ -958,6 +964,75 @@ static void test_sso_portal(void **state)
     assert_true(fx->creds.expires_ms == 1440941760000LL);
     assert_string_equal(fx->creds.source, "sso (profile dev)");
     assert_true(headers_have(&http, "x-amz-sso_bearer_token: tok"));
+}
+
+static void test_sso_refresh(void **state)
+{
+    struct fx *fx = *state;
+    write_file(fx->aws, "config",
+               "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n"
+               "sso_role_name = ReadOnly\n[sso-session corp]\n"
+               "sso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n",
+               0600);
+    char dir[800];
+    make_sso_cache(fx, dir, sizeof(dir));
+    /* SHA-1 of "corp"; the token expires 5 minutes after fixed_now: refreshed first */
+    write_file(dir, "ee0bfd2552fbd840c02cc48b6e823320543c450f.json",
+               "{\"accessToken\": \"old\", \"expiresAt\": \"2015-08-30T12:41:00Z\", "
+               "\"clientId\": \"c\", \"clientSecret\": \"s\", \"refreshToken\": \"r1\", "
+               "\"startUrl\": \"https://corp.awsapps.com/start\"}",
+               0600);
+    assert_int_equal(load(fx, "dev"), 0);
+    const struct fake_route routes[] = {
+        {"POST", "https://oidc.eu-west-1.amazonaws.com/token", 200,
+         "{\"accessToken\": \"new\", \"expiresIn\": 3600, \"refreshToken\": \"r2\", "
+         "\"tokenType\": \"Bearer\"}",
+         0},
+        {"GET",
+         "https://portal.sso.eu-west-1.amazonaws.com/federation/credentials?role_name=ReadOnly"
+         "&account_id=123456789012",
+         200,
+         "{\"roleCredentials\": {\"accessKeyId\": \"ASIASSOSSOSSOSSO0002\", "
+         "\"secretAccessKey\": \"s\", \"sessionToken\": \"t\", \"expiration\": "
+         "1440941760000}}",
+         0},
+    };
+    struct fake_http http = {routes, 2, 0, {{0}}, 0, {0}};
+    assert_int_equal(resolve_sts(fx, &http, "us-east-1"), 0);
+    assert_string_equal(http.log, "POST https://oidc.eu-west-1.amazonaws.com/token\n"
+                                  "GET https://portal.sso.eu-west-1.amazonaws.com/federation/"
+                                  "credentials?role_name=ReadOnly&account_id=123456789012\n");
+    assert_true(headers_have(&http, "x-amz-sso_bearer_token: new"));
+    assert_string_equal(fx->creds.access_key_id, "ASIASSOSSOSSOSSO0002");
+    /* the cache now holds the new token, its expiry, the new refresh token and the rest */
+    char path[900];
+    (void)snprintf(path, sizeof(path), "%s/ee0bfd2552fbd840c02cc48b6e823320543c450f.json", dir);
+    struct ecsrev_buf text;
+    ecsrev_buf_init(&text, 1 << 16);
+    assert_int_equal(ecsrev_awsconfig__read_file(&text, path, NULL), 0);
+    assert_non_null(strstr(text.ptr, "\"accessToken\":\"new\""));
+    assert_non_null(strstr(text.ptr, "\"expiresAt\":\"2015-08-30T13:36:00Z\""));
+    assert_non_null(strstr(text.ptr, "\"refreshToken\":\"r2\""));
+    assert_non_null(strstr(text.ptr, "\"clientSecret\":\"s\""));
+    assert_non_null(strstr(text.ptr, "\"startUrl\":\"https://corp.awsapps.com/start\""));
+    ecsrev_buf_dispose(&text);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* a refresh that fails: the old token is used while valid, the cache left alone */
+    write_file(dir, "ee0bfd2552fbd840c02cc48b6e823320543c450f.json",
+               "{\"accessToken\": \"old\", \"expiresAt\": \"2015-08-30T12:41:00Z\", "
+               "\"clientId\": \"c\", \"clientSecret\": \"s\", \"refreshToken\": \"r1\"}",
+               0600);
+    const struct fake_route refused[] = {
+        {"POST", "https://oidc.eu-west-1.amazonaws.com/token", 400,
+         "{\"error\": \"invalid_grant\"}", 0},
+        routes[1],
+    };
+    struct fake_http http2 = {refused, 2, 0, {{0}}, 0, {0}};
+    assert_int_equal(resolve_sts(fx, &http2, "us-east-1"), 0);
+    assert_true(headers_have(&http2, "x-amz-sso_bearer_token: old"));
 }
 
 static void test_role_profile_limits(void **state)
@@ -1026,6 +1101,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_role_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_profile_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sso_portal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sso_refresh, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
