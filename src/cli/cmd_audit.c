@@ -32,6 +32,9 @@ struct audit_opts {
     const char *format;
     const char *fail_on;
     bool fetch;
+    const char *region;   /* for --fetch */
+    const char *profile;  /* for --fetch */
+    const char *endpoint; /* for --fetch */
     const char *store;
 };
 
@@ -169,7 +172,7 @@ static int select_services(struct svc_list *out, struct ecsrev_store *store,
 /* Run `ecsrev fetch` for the selection with its stdout redirected to stderr. */
 static int run_fetch(const struct audit_opts *o)
 {
-    size_t max = 8 + 2 * o->services.n;
+    size_t max = 14 + 2 * o->services.n;
     char **args = ecsrev_xcalloc(max, sizeof(char *));
     size_t n = 0;
     args[n++] = (char *)(uintptr_t) "fetch";
@@ -181,6 +184,14 @@ static int run_fetch(const struct audit_opts *o)
     if (o->cluster != NULL) {
         args[n++] = (char *)(uintptr_t) "--cluster";
         args[n++] = (char *)(uintptr_t)o->cluster;
+    }
+    const char *const passed[][2] = {
+        {"--region", o->region}, {"--profile", o->profile}, {"--endpoint-url", o->endpoint}};
+    for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++) {
+        if (passed[i][1] != NULL) {
+            args[n++] = (char *)(uintptr_t)passed[i][0];
+            args[n++] = (char *)(uintptr_t)passed[i][1];
+        }
     }
     if (o->services.n == 0) {
         args[n++] = (char *)(uintptr_t) "--all-services";
@@ -229,6 +240,12 @@ static int parse_opts(struct audit_opts *o, enum ecsrev_report_format *fmt,
     }
     if (o->fetch && o->services.n == 0 && o->cluster == NULL) {
         return cli_usage_error("audit", "--fetch needs --service or --cluster");
+    }
+    if (!o->fetch && (o->region != NULL || o->profile != NULL || o->endpoint != NULL)) {
+        return cli_usage_error("audit", "--%s goes with --fetch",
+                               o->region != NULL    ? "region"
+                               : o->profile != NULL ? "profile"
+                                                    : "endpoint-url");
     }
     return 0;
 }
@@ -284,7 +301,8 @@ static int report(const struct ecsrev_audit *audit, enum ecsrev_report_format fm
 
 int cmd_audit(int argc, char **argv)
 {
-    struct audit_opts o = {{NULL, 0}, NULL, false, NULL, NULL, "text", "medium", false, NULL};
+    struct audit_opts o = {{NULL, 0}, NULL,  false, NULL, NULL, "text",
+                           "medium",  false, NULL,  NULL, NULL, NULL};
     const struct cli_opt opts[] = {
         {"service", 's', CLI_LIST, &o.services, "SERVICE",
          "service name or ARN (repeatable; default: every stored service)", 0, 0},
@@ -298,6 +316,10 @@ int cmd_audit(int argc, char **argv)
         {"fail-on", 0, CLI_STRING, &o.fail_on, "SEVERITY",
          "exit 1 on findings at or above low, medium (default), high or critical", 0, 0},
         {"fetch", 0, CLI_FLAG, &o.fetch, NULL, "fetch the selected services from ECS first", 0, 0},
+        {"region", 0, CLI_STRING, &o.region, "R", "AWS region (with --fetch)", 0, 0},
+        {"profile", 0, CLI_STRING, &o.profile, "P", "AWS profile (with --fetch)", 0, 0},
+        {"endpoint-url", 0, CLI_STRING, &o.endpoint, "URL", "ECS endpoint URL (with --fetch)", 0,
+         0},
         {"store", 0, CLI_STRING, &o.store, "DIR", "store folder", 0, 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0, 0},
     };

@@ -295,6 +295,29 @@ class AuditTest(CliTest):
         self.assertEqual(doc["summary"]["services"], 1)
         self.assertIn("ECSREV-GUARDDUTY-OFF", [f["ruleId"] for f in doc["findings"]])
 
+    def test_fetch_with_profile_region_and_endpoint(self):
+        if self.run_cli("fetch", "--help").code != 0:
+            self.skipTest("fetch is not in this build")
+        sys.path.insert(0, os.path.join(SOURCE, "tests", "support"))
+        from fake_ecs_harness import DEFAULT_AKID, DEFAULT_SECRET, FakeEcs, scenario_path
+        config = self.write("config", "[profile audit]\naws_access_key_id = %s\n"
+                                      "aws_secret_access_key = %s\n" % (DEFAULT_AKID,
+                                                                         DEFAULT_SECRET))
+        with FakeEcs(scenario_path("basic.json")) as ecs:
+            env = ecs.env(dict(self.env), with_credentials=False)
+            # nothing in the environment points at the fake: the options must reach fetch
+            for key in ("AWS_ENDPOINT_URL", "AWS_REGION"):
+                env.pop(key)
+            env["AWS_CONFIG_FILE"] = config
+            r = self.run_cli("audit", "--fetch", "--cluster", "prod", "--service", "web",
+                             "--profile", "audit", "--region", "us-east-1",
+                             "--endpoint-url", ecs.url, "--format", "json", env=env)
+            self.assertIn(r.code, (0, 1), r)
+            self.assertEqual(json.loads(r.out)["summary"]["services"], 1)
+            self.assertGreater(ecs.stats()["calls"].get("DescribeServiceRevisions", 0), 0)
+        r = self.fails(2, "audit", "--profile", "audit")
+        self.assertIn("--profile goes with --fetch", r.err)
+
 
 if __name__ == "__main__":
     unittest.main()
