@@ -25,6 +25,7 @@
 
 struct audit_opts {
     struct cli_list services;
+    bool all_services; /* explicit form of the default: every service (of --cluster) */
     const char *cluster;
     bool all_revisions;
     const char *since;
@@ -238,6 +239,9 @@ static int parse_opts(struct audit_opts *o, enum ecsrev_report_format *fmt,
     if (o->since != NULL && cli_parse_date(since_ms, o->since, now_ms, &err) < 0) {
         return cli_usage_error("audit", "--since: %s", err.msg);
     }
+    if (o->all_services && o->services.n > 0) {
+        return cli_usage_error("audit", "--all-services and --service exclude each other");
+    }
     if (o->fetch && o->services.n == 0 && o->cluster == NULL) {
         return cli_usage_error("audit", "--fetch needs --service or --cluster");
     }
@@ -301,11 +305,13 @@ static int report(const struct ecsrev_audit *audit, enum ecsrev_report_format fm
 
 int cmd_audit(int argc, char **argv)
 {
-    struct audit_opts o = {{NULL, 0}, NULL,  false, NULL, NULL, "text",
-                           "medium",  false, NULL,  NULL, NULL, NULL};
+    struct audit_opts o = {{NULL, 0}, false, NULL, false, NULL, NULL, "text",
+                           "medium",  false, NULL, NULL,  NULL, NULL};
     const struct cli_opt opts[] = {
         {"service", 's', CLI_LIST, &o.services, "SERVICE",
          "service name or ARN (repeatable; default: every stored service)", 0, 0},
+        {"all-services", 0, CLI_FLAG, &o.all_services, NULL,
+         "every service (of --cluster): the default without --service", 0, 0},
         {"cluster", 'c', CLI_STRING, &o.cluster, "CLUSTER", "cluster name or ARN", 0, 0},
         {"all-revisions", 'a', CLI_FLAG, &o.all_revisions, NULL,
          "audit every stored revision, not only the latest", 0, 0},

@@ -318,6 +318,16 @@ class AuditTest(CliTest):
         r = self.fails(2, "audit", "--profile", "audit")
         self.assertIn("--profile goes with --fetch", r.err)
 
+    def test_all_services_flag(self):
+        # the README's scheduled audit spells the default out, as fetch does
+        self.ok("import", "--quiet", data("revisions", "full-api.json"))
+        a = self.run_cli("audit", "--format", "json")
+        b = self.run_cli("audit", "--all-services", "--format", "json")
+        self.assertEqual(a.code, b.code, b)
+        self.assertEqual(json.loads(a.out)["summary"], json.loads(b.out)["summary"])
+        r = self.fails(2, "audit", "--all-services", "--service", "web")
+        self.assertIn("--all-services and --service exclude each other", r.err)
+
 
 if __name__ == "__main__":
     unittest.main()
