@@ -121,6 +121,8 @@ struct ecsrev_aws_profile {
     bool found;                    /**< the profile exists in at least one file */
     char *access_key_id;           /**< aws_access_key_id */
     char *secret_access_key;       /**< aws_secret_access_key (secret) */
+    bool keys_in_config;           /**< the keys come from the config file, not the credentials
+                                        file (botocore then tries credential_process first) */
     char *session_token;           /**< aws_session_token (secret) */
     char *credential_process;      /**< credential_process command line */
     char *role_arn;                /**< role_arn: assume this role (STS AssumeRole, or
@@ -164,6 +166,10 @@ struct ecsrev_aws_config {
                                              while a source is itself a role profile without
                                              keys; NULL when there is none */
     size_t n_sources;                   /**< entries in sources */
+    struct ecsrev_error chain_error;    /**< code != 0: the source_profile chain or an
+                                             [sso-session] of it is broken; like botocore, this
+                                             is an error only once resolution gets past the
+                                             environment (ecsrev_creds_resolve reports it) */
 };
 
 /** Initializer for an empty config. */

@@ -24,6 +24,7 @@
 
 #include "awsconfig_priv.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +342,8 @@ struct collect {
     bool config_file; /* `[profile x]` syntax */
     bool sso_session; /* collect `[sso-session x]` of the config file instead */
     bool found;
-    bool seen[K_COUNT]; /* per file, for duplicate detection */
+    bool seen[K_COUNT];        /* per file, for duplicate detection */
+    bool from_config[K_COUNT]; /* the value came from the config file (not overridden) */
     char *vals[K_COUNT];
 };
 
@@ -385,10 +387,13 @@ static int collect_entry(const char *section, const char *key, const char *value
             continue;
         }
         if (c->seen[k]) {
+            char fname[256];
+            ecsrev_awsconfig__printable(fname, sizeof(fname), c->fname);
             return ecsrev_error_set(err, ECSREV_EPARSE, "%s:%zu: duplicate '%s' for profile '%s'",
-                                    c->fname, line, key, c->profile);
+                                    fname, line, key, c->profile);
         }
         c->seen[k] = true;
+        c->from_config[k] = c->config_file;
         free_value(&c->vals[k]);
         c->vals[k] = ecsrev_xstrdup(value);
         return 0;
@@ -534,6 +539,7 @@ static void fill_profile(struct ecsrev_aws_profile *p, struct collect *c, const 
 {
     p->name = ecsrev_xstrdup(name);
     p->found = c->found;
+    p->keys_in_config = c->vals[K_ACCESS_KEY] != NULL && c->from_config[K_ACCESS_KEY];
     take(&p->access_key_id, &c->vals[K_ACCESS_KEY]);
     take(&p->secret_access_key, &c->vals[K_SECRET_KEY]);
     take(&p->session_token, &c->vals[K_SESSION_TOKEN]);
@@ -609,8 +615,9 @@ static int not_found(const struct ecsrev_aws_config *out, const char *what, cons
 static int resolve_sso_session(struct ecsrev_aws_profile *p, const struct files *f,
                                struct ecsrev_error *err)
 {
-    if (!has_value(p->sso_session)) {
-        return 0;
+    if (!has_value(p->sso_session) ||
+        !(has_value(p->sso_account_id) || has_value(p->sso_role_name))) {
+        return 0; /* not an SSO profile for botocore either */
     }
     if (!valid_profile_name(p->sso_session)) {
         return ecsrev_error_set(err, ECSREV_EPARSE,
@@ -763,8 +770,11 @@ int ecsrev_aws_config_load(struct ecsrev_aws_config *out, const char *profile_op
     fill_profile(&out->creds, &c, out->profile);
     take(&out->region, &c.vals[K_REGION]);
     take(&out->endpoint_url, &c.vals[K_ENDPOINT]);
-    if (rc == 0 && (rc = resolve_sso_session(&out->creds, &f, err)) == 0) {
-        rc = load_sources(out, &f, err);
+    if (rc == 0 && (resolve_sso_session(&out->creds, &f, &out->chain_error) < 0 ||
+                    load_sources(out, &f, &out->chain_error) < 0)) {
+        /* a broken chain matters only if resolution gets to it (after the environment):
+           kept in out->chain_error for ecsrev_creds_resolve */
+        assert(out->chain_error.code != 0);
     }
 done:
     files_dispose(&f);
@@ -1077,14 +1087,21 @@ int ecsrev_endpoint_split(const char *endpoint, char **host, char **path, char *
     } else if (strncmp(endpoint, "http://", 7) == 0) {
         rest = endpoint + 7;
         default_port = ":80";
-    } else {
-        return ecsrev_error_set(err, ECSREV_EINVAL,
-                                "endpoint '%s' must start with https:// or http://", endpoint);
     }
-    size_t host_len = strcspn(rest, "/?#");
-    if (host_len == 0 || memchr(rest, '@', host_len) != NULL ||
-        strpbrk(rest, "?# \t\r\n") != NULL) {
-        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid endpoint '%s'", endpoint);
+    bool controls = false;
+    for (const char *q = endpoint; *q != '\0'; q++) {
+        controls = controls || (unsigned char)*q <= 0x20 || (unsigned char)*q == 0x7f;
+    }
+    size_t host_len = rest != NULL ? strcspn(rest, "/?#") : 0;
+    if (rest == NULL || controls || host_len == 0 || memchr(rest, '@', host_len) != NULL ||
+        strpbrk(rest, "?#") != NULL) {
+        char shown[208];
+        ecsrev_awsconfig__printable(shown, sizeof(shown), endpoint);
+        if (rest == NULL) {
+            return ecsrev_error_set(err, ECSREV_EINVAL,
+                                    "endpoint '%s' must start with https:// or http://", shown);
+        }
+        return ecsrev_error_set(err, ECSREV_EINVAL, "invalid endpoint '%s'", shown);
     }
     size_t dp = strlen(default_port);
     size_t keep = host_len;

@@ -173,6 +173,20 @@ static bool nonempty(const char *s)
     return s != NULL && s[0] != '\0';
 }
 
+static bool env_is_true(const struct ecsrev_creds_context *ctx, const char *name)
+{
+    const char *v = env(ctx->getenv_fn, ctx->env_payload, name);
+    if (v == NULL || strlen(v) != 4) {
+        return false;
+    }
+    for (int i = 0; i < 4; i++) {
+        if ((v[i] | 0x20) != "true"[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static int from_profile_keys(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
                              struct ecsrev_error *err)
 {
@@ -680,9 +694,11 @@ static int from_credential_source(struct ecsrev_credentials *out,
         rc = from_container(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
                             err);
     } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
-        rc = ctx->http_fn != NULL ? from_imds(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn,
-                                              ctx->http_payload, err)
-                                  : 0;
+        /* AWS_EC2_METADATA_DISABLED=true holds here too, as in botocore */
+        rc = ctx->http_fn != NULL && !env_is_true(ctx, "AWS_EC2_METADATA_DISABLED")
+                 ? from_imds(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
+                             err)
+                 : 0;
     } else {
         char shown[72];
         ecsrev_awsconfig__printable(shown, sizeof(shown), cs);
@@ -715,6 +731,9 @@ static int read_token_file(char **out, const char *path, const char *what, struc
     if (rc < 0) {
         ecsrev_buf_dispose_secret(&b);
         ecsrev_error_prefix(err, "%s", what);
+        if (err != NULL) {
+            err->code = ECSREV_EAUTH; /* the code returned, the cause kept */
+        }
         return ECSREV_EAUTH;
     }
     while (b.len > 0 && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' ||
@@ -732,37 +751,37 @@ static int read_token_file(char **out, const char *path, const char *what, struc
 }
 
 /*
- * AssumeRoleWithWebIdentity: @p token_file and @p role_arn from the profile @p p (when
- * it has web_identity_token_file) or from the environment. 0 = not configured.
+ * AssumeRoleWithWebIdentity. For the selected profile (@p source false) each setting
+ * comes from the environment first, then from the profile, as botocore reads them:
+ * AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file, AWS_ROLE_ARN / role_arn,
+ * AWS_ROLE_SESSION_NAME / role_session_name. A source profile (@p source true) uses
+ * its own settings only. 0 = not configured.
  */
 static int from_web_identity(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
-                             const struct ecsrev_aws_config *cfg,
+                             bool source, const struct ecsrev_aws_config *cfg,
                              const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
 {
-    const char *file = NULL;
-    const char *role = NULL;
-    const char *session = NULL;
+    const char *file =
+        source ? NULL : env(ctx->getenv_fn, ctx->env_payload, "AWS_WEB_IDENTITY_TOKEN_FILE");
+    const char *role = source ? NULL : env(ctx->getenv_fn, ctx->env_payload, "AWS_ROLE_ARN");
+    const char *session =
+        source ? NULL : env(ctx->getenv_fn, ctx->env_payload, "AWS_ROLE_SESSION_NAME");
     char what[200];
-    if (p != NULL && nonempty(p->web_identity_token_file)) {
-        file = p->web_identity_token_file;
-        role = p->role_arn;
-        session = p->role_session_name;
-        (void)snprintf(what, sizeof(what), "profile '%.128s': web identity", p->name);
-        if (!nonempty(role)) {
-            return ecsrev_error_set(err, ECSREV_EAUTH, "%s: web_identity_token_file needs role_arn",
-                                    what);
-        }
-    } else {
-        file = env(ctx->getenv_fn, ctx->env_payload, "AWS_WEB_IDENTITY_TOKEN_FILE");
-        if (file == NULL) {
-            return 0;
-        }
-        role = env(ctx->getenv_fn, ctx->env_payload, "AWS_ROLE_ARN");
-        session = env(ctx->getenv_fn, ctx->env_payload, "AWS_ROLE_SESSION_NAME");
+    if (file != NULL) {
         (void)snprintf(what, sizeof(what), "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)");
-        if (role == NULL) {
-            return ecsrev_error_set(err, ECSREV_EAUTH, "%s: AWS_ROLE_ARN is not set", what);
-        }
+    } else if (nonempty(p->web_identity_token_file)) {
+        file = p->web_identity_token_file;
+        (void)snprintf(what, sizeof(what), "profile '%.128s': web identity", p->name);
+    } else {
+        return 0;
+    }
+    role = role != NULL ? role : (nonempty(p->role_arn) ? p->role_arn : NULL);
+    session = session != NULL ? session : p->role_session_name;
+    if (role == NULL) {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "%s: no role to assume (set AWS_ROLE_ARN or the profile's "
+                                "role_arn)",
+                                what);
     }
     char *token = NULL;
     int rc = read_token_file(&token, file, what, err);
@@ -776,42 +795,64 @@ static int from_web_identity(struct ecsrev_credentials *out, const struct ecsrev
 }
 
 /*
- * The base credentials of the role chain and the index of its innermost role: the
- * chain is chain_at(0..n-1), where the last profile is where load_sources stopped.
+ * The credential providers of one profile, in botocore's order: web identity, SSO,
+ * the keys of the credentials file, credential_process, the keys of the config
+ * file. @p source: a source profile (no environment). 0 = none configured.
  */
-static int chain_base(struct ecsrev_credentials *out, size_t *innermost,
+static int from_profile_providers(struct ecsrev_credentials *out,
+                                  const struct ecsrev_aws_profile *p, bool source,
+                                  const struct ecsrev_aws_config *cfg,
+                                  const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
+{
+    int rc;
+    if ((rc = from_web_identity(out, p, source, cfg, ctx, err)) != 0 ||
+        (rc = from_sso(out, p, cfg, ctx, err)) != 0 ||
+        (!p->keys_in_config && (rc = from_profile_keys(out, p, err)) != 0) ||
+        (rc = from_process(out, p, err)) != 0 ||
+        (p->keys_in_config && (rc = from_profile_keys(out, p, err)) != 0)) {
+        return rc;
+    }
+    return 0;
+}
+
+static bool has_keys(const struct ecsrev_aws_profile *p)
+{
+    return nonempty(p->access_key_id) || nonempty(p->secret_access_key);
+}
+
+/*
+ * Where the role chain chain_at(0..n_sources) gets its base credentials. The last
+ * profile is where load_sources stopped: a source profile with keys, or without a
+ * role to assume, gives them through its providers (botocore: "The source profile
+ * must have credentials"), and the innermost role is the one before it; otherwise
+ * the last profile is itself the innermost role, assumed with its credential_source.
+ */
+static bool base_from_providers(const struct ecsrev_aws_config *cfg, size_t *innermost)
+{
+    size_t last = cfg->n_sources;
+    const struct ecsrev_aws_profile *p = chain_at(cfg, last);
+    bool providers =
+        last > 0 && (has_keys(p) || !nonempty(p->role_arn) || nonempty(p->web_identity_token_file));
+    *innermost = providers ? last - 1 : last;
+    return providers;
+}
+
+static int chain_base(struct ecsrev_credentials *out, bool providers,
                       const struct ecsrev_aws_config *cfg, const struct ecsrev_creds_context *ctx,
                       struct ecsrev_error *err)
 {
     size_t last = cfg->n_sources;
     const struct ecsrev_aws_profile *p = chain_at(cfg, last);
-    int rc;
-    if (last > 0) {
-        /* a source profile: keys, process or web identity end the chain */
-        *innermost = last - 1;
-        if ((rc = from_profile_keys(out, p, err)) != 0) {
-            return rc < 0 ? rc : 0;
-        }
-        if (nonempty(p->web_identity_token_file)) {
-            rc = from_web_identity(out, p, cfg, ctx, err);
-            return rc < 0 ? rc : 0;
-        }
-        if (!nonempty(p->role_arn)) {
-            if ((rc = from_sso(out, p, cfg, ctx, err)) != 0 ||
-                (rc = from_process(out, p, err)) != 0) {
-                return rc < 0 ? rc : 0;
-            }
-            return ecsrev_error_set(err, ECSREV_EAUTH,
-                                    "profile '%s': source_profile '%s' has no credentials",
-                                    chain_at(cfg, last - 1)->name, p->name);
-        }
+    if (!providers) {
+        return from_credential_source(out, p, ctx, err);
     }
-    /* a role profile without source_profile: its credential_source */
-    *innermost = last;
-    if ((rc = check_role_profile(p, err)) < 0) {
-        return rc;
+    int rc = from_profile_providers(out, p, true, cfg, ctx, err);
+    if (rc == 0) {
+        return ecsrev_error_set(err, ECSREV_EAUTH,
+                                "profile '%s': source_profile '%s' has no credentials",
+                                chain_at(cfg, last - 1)->name, p->name);
     }
-    return from_credential_source(out, p, ctx, err);
+    return rc < 0 ? rc : 0;
 }
 
 static int from_role_chain(struct ecsrev_credentials *out, const struct ecsrev_aws_config *cfg,
@@ -820,14 +861,14 @@ static int from_role_chain(struct ecsrev_credentials *out, const struct ecsrev_a
     struct ecsrev_credentials base = ECSREV_CREDENTIALS_INIT;
     size_t innermost = 0;
     int rc = 0;
-    for (size_t i = 0; i <= cfg->n_sources; i++) {
-        const struct ecsrev_aws_profile *p = chain_at(cfg, i);
-        if (nonempty(p->role_arn) && nonempty(p->source_profile) &&
-            (rc = check_role_profile(p, err)) < 0) {
+    bool providers = base_from_providers(cfg, &innermost);
+    /* every role to assume is checked before anything is sent */
+    for (size_t i = 0; i <= innermost; i++) {
+        if ((rc = check_role_profile(chain_at(cfg, i), err)) < 0) {
             return rc;
         }
     }
-    if ((rc = chain_base(&base, &innermost, cfg, ctx, err)) < 0) {
+    if ((rc = chain_base(&base, providers, cfg, ctx, err)) < 0) {
         goto done;
     }
     for (size_t i = innermost + 1; i-- > 0;) {
@@ -855,20 +896,6 @@ done:
 
 /* ---- the chain ------------------------------------------------------------------------- */
 
-static bool env_is_true(const struct ecsrev_creds_context *ctx, const char *name)
-{
-    const char *v = env(ctx->getenv_fn, ctx->env_payload, name);
-    if (v == NULL || strlen(v) != 4) {
-        return false;
-    }
-    for (int i = 0; i < 4; i++) {
-        if ((v[i] | 0x20) != "true"[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 int ecsrev_creds_resolve(struct ecsrev_credentials *out, const struct ecsrev_aws_config *cfg,
                          const struct ecsrev_creds_context *ctx, struct ecsrev_error *err)
 {
@@ -880,13 +907,18 @@ int ecsrev_creds_resolve(struct ecsrev_credentials *out, const struct ecsrev_aws
         (rc = from_env(out, ctx->getenv_fn, ctx->env_payload, err)) != 0) {
         return rc < 0 ? rc : 0;
     }
+    if (cfg->chain_error.code != 0) {
+        /* a broken source_profile chain or sso-session, found by ecsrev_aws_config_load */
+        if (err != NULL) {
+            *err = cfg->chain_error;
+        }
+        return cfg->chain_error.code;
+    }
     if (nonempty(p->role_arn) && !nonempty(p->web_identity_token_file)) {
         rc = from_role_chain(out, cfg, ctx, err);
         return rc < 0 ? rc : 0;
     }
-    if ((rc = from_web_identity(out, p, cfg, ctx, err)) != 0 ||
-        (rc = from_sso(out, p, cfg, ctx, err)) != 0 || (rc = from_profile_keys(out, p, err)) != 0 ||
-        (rc = from_process(out, p, err)) != 0 ||
+    if ((rc = from_profile_providers(out, p, false, cfg, ctx, err)) != 0 ||
         (rc = from_container(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
                              err)) != 0) {
         return rc < 0 ? rc : 0;

@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,8 @@ static bool nonempty(const char *s)
 
 bool ecsrev_sso__configured(const struct ecsrev_aws_profile *p)
 {
-    return nonempty(p->sso_session) || nonempty(p->sso_start_url) || nonempty(p->sso_account_id) ||
-           nonempty(p->sso_role_name);
+    /* as botocore's SSO provider: the account or the role make it one */
+    return nonempty(p->sso_account_id) || nonempty(p->sso_role_name);
 }
 
 static bool all_of(const char *s, size_t min, size_t max, const char *set, bool alnum)
@@ -201,16 +202,34 @@ static int parse_expiry(int64_t *out, const char *text)
     return ecsrev_creds_parse_time(out, when, NULL) < 0 ? -1 : 0;
 }
 
+/*
+ * Print @p doc (it holds secrets) into a buffer of our own, so no partial copy is
+ * freed unwiped (cJSON's own printer grows its buffer by reallocating). Free the
+ * result with ecsrev_free_secret().
+ */
+static char *print_secret(const cJSON *doc)
+{
+    for (size_t size = 4096;; size *= 2) {
+        char *text = ecsrev_xmalloc(size);
+        if (size <= INT32_MAX &&
+            cJSON_PrintPreallocated((cJSON *)(uintptr_t)doc, text, (int)size, 0)) {
+            return text;
+        }
+        ecsrev_cleanse(text, size);
+        free(text);
+        if (size > CACHE_MAX * 16) {
+            abort(); /* a document of a few KiB cannot need this: a cJSON failure */
+        }
+    }
+}
+
 /* Replace the cache file with @p doc: a new 0600 file in the same folder, renamed over it. */
 static int write_cache(const char *path, const cJSON *doc, struct ecsrev_error *err)
 {
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text = print_secret(doc);
     struct ecsrev_buf tmp = ECSREV_BUF_INIT;
     int fd = -1;
     int rc = 0;
-    if (text == NULL) {
-        abort(); /* only on out-of-memory */
-    }
     if ((rc = ecsrev_buf_printf(&tmp, err, "%s.ecsrev-XXXXXX", path)) < 0) {
         goto done;
     }
@@ -237,8 +256,7 @@ static int write_cache(const char *path, const cJSON *doc, struct ecsrev_error *
         rc = ecsrev_error_set_cause(err, ECSREV_EIO, e, "cannot replace the token cache");
     }
 done:
-    ecsrev_cleanse(text, strlen(text));
-    cJSON_free(text);
+    ecsrev_free_secret(text);
     ecsrev_buf_dispose(&tmp);
     return rc;
 }
@@ -288,10 +306,10 @@ static int refresh_token(cJSON *doc, const char *path, const struct ecsrev_aws_p
         cJSON_AddStringToObject(req_doc, "clientId", json_str(doc, "clientId")) == NULL ||
         cJSON_AddStringToObject(req_doc, "clientSecret", json_str(doc, "clientSecret")) == NULL ||
         cJSON_AddStringToObject(req_doc, "grantType", "refresh_token") == NULL ||
-        cJSON_AddStringToObject(req_doc, "refreshToken", json_str(doc, "refreshToken")) == NULL ||
-        (body = cJSON_PrintUnformatted(req_doc)) == NULL) {
+        cJSON_AddStringToObject(req_doc, "refreshToken", json_str(doc, "refreshToken")) == NULL) {
         abort(); /* only on out-of-memory */
     }
+    body = print_secret(req_doc);
     int rc = ecsrev_service_endpoint_resolve(&endpoint, "sso-oidc", NULL, p->sso_region, cfg,
                                              ctx->getenv_fn, ctx->env_payload, err);
     if (rc < 0 || (rc = ecsrev_buf_printf(&url, err, "%s/token", endpoint)) < 0) {
@@ -346,10 +364,7 @@ done:
     }
     ecsrev_json__wipe(req_doc);
     cJSON_Delete(req_doc);
-    if (body != NULL) {
-        ecsrev_cleanse(body, strlen(body));
-        cJSON_free(body);
-    }
+    ecsrev_free_secret(body);
     free(endpoint);
     ecsrev_buf_dispose(&url);
     ecsrev_buf_dispose_secret(&answer);
@@ -380,6 +395,9 @@ static int cached_token(char **out, const struct ecsrev_aws_profile *p,
     }
     if (rc < 0) {
         ecsrev_error_prefix(err, "profile '%s': SSO token cache", p->name);
+        if (err != NULL) {
+            err->code = ECSREV_EAUTH; /* the code returned, the cause kept */
+        }
         rc = ECSREV_EAUTH;
         goto done;
     }

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-/** Does @p p have any SSO setting (sso_session, sso_start_url, sso_account_id, sso_role_name)? */
+/** Is @p p an SSO profile (sso_account_id or sso_role_name, as botocore decides)? */
 bool ecsrev_sso__configured(const struct ecsrev_aws_profile *p);
 
 /**

@@ -212,7 +212,7 @@ class WebIdentityTest(RoleTest):
         env["AWS_WEB_IDENTITY_TOKEN_FILE"] = os.path.join(self.tmp, "empty")
         self.assertOneLine(self.run_fetch(env), "the token is empty")
         env.pop("AWS_ROLE_ARN")
-        self.assertOneLine(self.run_fetch(env), "AWS_ROLE_ARN is not set")
+        self.assertOneLine(self.run_fetch(env), "no role to assume (set AWS_ROLE_ARN")
         self.assertEqual(self.calls(), [])
 
 
@@ -310,12 +310,16 @@ class BadRoleProfileTest(RoleTest):
          "role_session_name = has space\n" % ROLE,
          "profile 'p': role_session_name 'has space' is not 2-64 characters"),
         ("[profile p]\nweb_identity_token_file = /x\n",
-         "profile 'p': web identity: web_identity_token_file needs role_arn"),
+         "profile 'p': web identity: no role to assume (set AWS_ROLE_ARN or the profile's "
+         "role_arn)"),
+        ("[profile p]\nrole_arn = %s\ncredential_source = Ec2InstanceMetadata\n" % ROLE,
+         "profile 'p': credential_source Ec2InstanceMetadata has no credentials"),
         ("[profile p]\nsso_session = corp\nsso_account_id = 1\n",
          "profile 'p': sso_session 'corp' has no [sso-session corp] in "),
-        ("[profile p]\nsso_session = corp\n[sso-session corp]\nsso_region = us-east-1\n",
-         "profile 'p': SSO needs sso_start_url, sso_account_id, sso_role_name (in the profile "
-         "or its sso-session)"),
+        ("[profile p]\nsso_session = corp\nsso_account_id = 123456789012\n"
+         "[sso-session corp]\nsso_region = us-east-1\n",
+         "profile 'p': SSO needs sso_start_url, sso_role_name (in the profile or its "
+         "sso-session)"),
         ("[profile p]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n"
          "sso_account_id = 12345\nsso_role_name = R\n",
          "profile 'p': sso_account_id is not a 12-digit account id"),
@@ -483,6 +487,75 @@ class SsoTest(RoleTest):
         self.assertOneLine(self.run_fetch(env, "--profile", "dev"),
                            "HTTP 403: No access (the login has no access")
         self.assertEqual(self.ecs.stats()["calls"].get("ListServiceDeployments"), None)
+
+
+class BotocoreOrderTest(RoleTest):
+    """Where botocore's order of sources decides, ecsrev decides the same."""
+
+    def process(self, akid):
+        path = self.write("creds-%s.sh" % akid, "#!/bin/sh\nprintf '%%s' '{\"Version\": 1, "
+                          "\"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}'\n"
+                          % (akid, DEFAULT_SECRET))
+        os.chmod(path, 0o700)
+        return path
+
+    def test_environment_keys_before_a_broken_chain(self):
+        env = self.files(config="[profile p]\nrole_arn = %s\nsource_profile = nowhere\n" % ROLE)
+        env["AWS_PROFILE"] = "p"
+        r = self.run_fetch(env, keys=True)
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.calls(), [])
+        self.assertEqual(self.ecs_signers(), {DEFAULT_AKID})
+
+    def test_sso_session_alone_is_not_sso(self):
+        # `aws sso login` needs only sso_session; credential_process gives the keys
+        env = self.files(config="[profile p]\nsso_session = corp\ncredential_process = %s\n"
+                         "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+                         "sso_region = us-east-1\n" % self.process(DEFAULT_AKID))
+        r = self.run_fetch(env, "--profile", "p")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.ecs.stats()["ssoCalls"], [])
+
+    def test_process_before_config_file_keys(self):
+        # config-file keys come after credential_process; credentials-file keys before it
+        env = self.files(config="[profile p]\naws_access_key_id = AKIDCONFIGFILE0001\n"
+                                "aws_secret_access_key = nope\ncredential_process = %s\n"
+                         % self.process(DEFAULT_AKID))
+        r = self.run_fetch(env, "--profile", "p")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.ecs_signers(), {DEFAULT_AKID})
+        env = self.files(config="[profile p]\ncredential_process = %s\n"
+                         % self.process("AKIDPROCESSNOTUSED"),
+                         credentials="[p]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                         % (DEFAULT_AKID, DEFAULT_SECRET))
+        self.ecs.control("resetStats")
+        r = self.run_fetch(env, "--profile", "p")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.ecs_signers(), {DEFAULT_AKID})
+
+    def test_environment_first_for_web_identity(self):
+        self.write("token", TOKEN)
+        self.sts(webIdentityTokens=[TOKEN])
+        env = self.files(config="[profile p]\nrole_arn = %s\nweb_identity_token_file = %s\n"
+                                "role_session_name = from-profile\n"
+                         % (ROLE2, os.path.join(self.tmp, "token")))
+        env.update({"AWS_ROLE_ARN": ROLE, "AWS_ROLE_SESSION_NAME": "from-env"})
+        r = self.run_fetch(env, "--profile", "p")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual([(c["roleArn"], c["roleSessionName"]) for c in self.calls()],
+                         [(ROLE, "from-env")])
+
+    def test_source_profile_with_keys_is_not_checked_as_a_role(self):
+        env = self.files(
+            config="[profile audit]\nrole_arn = %s\nsource_profile = base\n"
+                   "[profile base]\nrole_arn = %s\nsource_profile = base\n"
+                   "mfa_serial = arn:aws:iam::123456789012:mfa/me\n" % (ROLE, ROLE2),
+            credentials="[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                        % (DEFAULT_AKID, DEFAULT_SECRET))
+        r = self.run_fetch(env, "--profile", "audit")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual([(c["roleArn"], c["signedBy"]) for c in self.calls()],
+                         [(ROLE, DEFAULT_AKID)])
 
 
 @unittest.skipUnless(HAVE_BOTO3, "boto3 is not installed")

@@ -52,6 +52,12 @@ static const char *fake_getenv(const char *name, void *payload)
 
 static void env_set(struct fake_env *e, const char *name, const char *value)
 {
+    for (size_t i = 0; i < e->n; i++) {
+        if (strcmp(e->names[i], name) == 0) {
+            e->values[i] = value; /* set again: replaced */
+            return;
+        }
+    }
     assert_true(e->n < 32);
     e->names[e->n] = name;
     e->values[e->n] = value;
@@ -322,17 +328,35 @@ static void test_profile_missing_and_broken(void **state)
     assert_false(fx->cfg.creds.found);
 }
 
-static void test_profile_unsupported_kinds(void **state)
+static void test_broken_chains_are_deferred(void **state)
 {
     struct fx *fx = *state;
     write_file(fx->aws, "config",
                "[profile role]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n"
-               "[profile sso]\nsso_session = corp\n",
+               "[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n"
+               "[profile login]\nsso_session = corp\ncredential_process = true\n",
                0600);
-    assert_int_equal(load(fx, "role"), ECSREV_ENOTFOUND);
+    /* loading succeeds: a broken chain is an error only if resolution gets to it */
+    assert_int_equal(load(fx, "role"), 0);
+    assert_int_equal(fx->cfg.chain_error.code, ECSREV_ENOTFOUND);
+    assert_int_equal(resolve(fx, NULL), ECSREV_ENOTFOUND);
     assert_msg_has(fx, "profile 'role': source_profile 'default' not found in ");
-    assert_int_equal(load(fx, "sso"), ECSREV_ENOTFOUND);
+    /* ... and environment keys come first, as in botocore (not with --profile) */
+    env_set(&fx->env, "AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    env_set(&fx->env, "AWS_SECRET_ACCESS_KEY", "secret");
+    env_set(&fx->env, "AWS_PROFILE", "role");
+    assert_int_equal(load(fx, NULL), 0);
+    assert_int_equal(resolve(fx, NULL), 0);
+    assert_string_equal(fx->creds.source, "environment");
+    env_set(&fx->env, "AWS_ACCESS_KEY_ID", "");
+    env_set(&fx->env, "AWS_SECRET_ACCESS_KEY", "");
+    env_set(&fx->env, "AWS_PROFILE", "");
+    assert_int_equal(load(fx, "sso"), 0);
+    assert_int_equal(resolve(fx, NULL), ECSREV_ENOTFOUND);
     assert_msg_has(fx, "profile 'sso': sso_session 'corp' has no [sso-session corp] in ");
+    /* sso_session without an account or a role is not an SSO profile (botocore) */
+    assert_int_equal(load(fx, "login"), 0);
+    assert_int_equal(fx->cfg.chain_error.code, 0);
 }
 
 static void test_duplicate_key(void **state)
@@ -1035,6 +1059,33 @@ static void test_sso_refresh(void **state)
     assert_true(headers_have(&http2, "x-amz-sso_bearer_token: old"));
 }
 
+static void test_endpoint_split(void **state)
+{
+    (void)state;
+    char *host = NULL;
+    char *path = NULL;
+    char *url = NULL;
+    struct ecsrev_error err = ECSREV_ERROR_INIT;
+    assert_int_equal(
+        ecsrev_endpoint_split("https://sts.amazonaws.com:443", &host, &path, &url, &err), 0);
+    assert_string_equal(host, "sts.amazonaws.com");
+    assert_string_equal(path, "/");
+    assert_string_equal(url, "https://sts.amazonaws.com:443/");
+    free(host);
+    free(path);
+    free(url);
+    /* control bytes anywhere are refused, and never reach the message */
+    static const char *const bad[] = {"http://a\x1b[2Jb/", "http://a/\x0b", "ftp://x\ny",
+                                      "http://u@h/",       "http://h/?q",   "http://"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(ecsrev_endpoint_split(bad[i], &host, &path, &url, &err), ECSREV_EINVAL);
+        assert_null(host);
+        for (const char *c = err.msg; *c != '\0'; c++) {
+            assert_true((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
+        }
+    }
+}
+
 static void test_role_profile_limits(void **state)
 {
     struct fx *fx = *state;
@@ -1048,17 +1099,22 @@ static void test_role_profile_limits(void **state)
     }
     write_file(fx->aws, "config", cfg.ptr, 0600);
     ecsrev_buf_dispose(&cfg);
-    assert_int_equal(load(fx, "p0"), ECSREV_EPARSE);
+    assert_int_equal(load(fx, "p0"), 0);
+    assert_int_equal(resolve(fx, NULL), ECSREV_EPARSE);
     assert_msg_has(fx, "profile 'p0': source_profile chain longer than 8 profiles");
     write_file(fx->aws, "config",
                "[profile a]\nrole_arn = arn:aws:iam::1:role/r\n"
                "source_profile = [x]\n",
                0600);
-    assert_int_equal(load(fx, "a"), ECSREV_EPARSE);
+    assert_int_equal(load(fx, "a"), 0);
+    assert_int_equal(resolve(fx, NULL), ECSREV_EPARSE);
     assert_msg_has(fx, "profile 'a': source_profile is not a valid profile name");
     /* a continuation line makes a value span lines: never into a message (found by fuzzing) */
-    write_file(fx->aws, "config", "[profile a]\nsso_session = x\n role_arn = y\n", 0600);
-    assert_int_equal(load(fx, "a"), ECSREV_EPARSE);
+    write_file(fx->aws, "config",
+               "[profile a]\nsso_account_id = 123456789012\nsso_session = x\n role_arn = y\n",
+               0600);
+    assert_int_equal(load(fx, "a"), 0);
+    assert_int_equal(resolve(fx, NULL), ECSREV_EPARSE);
     assert_string_equal(fx->err.msg, "profile 'a': sso_session is not a valid session name");
     /* no clock or HTTP client: a role cannot be assumed, and says so */
     write_file(fx->aws, "config",
@@ -1082,7 +1138,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_profile_default_and_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_attempts_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profile_missing_and_broken, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_profile_unsupported_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_chains_are_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_process_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_process_failures, setup, teardown),
@@ -1102,6 +1158,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_role_profile_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sso_portal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sso_refresh, setup, teardown),
+        cmocka_unit_test(test_endpoint_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
