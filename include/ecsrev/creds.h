@@ -213,17 +213,20 @@ void ecsrev_aws_config_dispose(struct ecsrev_aws_config *cfg);
  * role of the chain, innermost first, each signed with the previous credentials (RoleSessionName:
  * role_session_name, else "ecsrev-<epoch seconds>"; ExternalId: external_id; DurationSeconds:
  * duration_seconds, 900..43200). mfa_serial is refused: ecsrev never prompts;
- *  3. web identity: the profile's web_identity_token_file + role_arn, else
- *     AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME):
+ *  3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME,
+ *     each else the profile's web_identity_token_file, role_arn, role_session_name:
  *     STS AssumeRoleWithWebIdentity (unsigned) with the token file's contents;
- *  4. SSO (IAM Identity Center): sso_session (its `[sso-session]` section) or
- *     sso_start_url + sso_region, with sso_account_id and sso_role_name: the token
- *     `aws sso login` cached in $HOME/.aws/sso/cache (refreshed first when it
+ *  4. SSO (IAM Identity Center), a profile with sso_account_id or sso_role_name:
+ *     sso_session (its `[sso-session]` section) or sso_start_url + sso_region; the
+ *     token `aws sso login` cached in $HOME/.aws/sso/cache (refreshed first when it
  *     expires within 15 minutes and the login can be refreshed, as the AWS CLI
  *     does) is exchanged at the portal (sso.c);
- *  5. the profile: static keys, else credential_process (run with /bin/sh -c; its
- *     stdout must be JSON Version 1 with AccessKeyId, SecretAccessKey, optional
- *     SessionToken and Expiration; its output is never printed or put in errors);
+ *  5. the profile: static keys of the credentials file, credential_process (run
+ *     with /bin/sh -c; its stdout must be JSON Version 1 with AccessKeyId,
+ *     SecretAccessKey, optional SessionToken and Expiration; its output is never
+ *     printed or put in errors), then keys that only the config file holds
+ *     (botocore's order; steps 3-5 are also how a source profile gives its
+ *     credentials, without the environment);
  *  6. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
  *     (http://169.254.170.2<uri>) or AWS_CONTAINER_CREDENTIALS_FULL_URI (https, or http
  *     only to a loopback address, localhost, 169.254.170.2, 169.254.170.23 or
@@ -236,6 +239,8 @@ void ecsrev_aws_config_dispose(struct ecsrev_aws_config *cfg);
  * endpoint_url (like the AWS CLI; none of them with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
  * =true), else https://sts.<region>.<dnsSuffix>; throttling, 5xx answers and network
  * failures are retried up to cfg->max_attempts times.
+ * A broken source_profile chain or `[sso-session]` (cfg->chain_error) is reported
+ * once resolution gets past the environment.
  * A source that is configured but broken is an error naming it (it does not fall
  * through): a partial key pair, a failing credential_process, a role STS refuses,
  * an expired SSO login, a container endpoint that fails.
