@@ -993,7 +993,7 @@ static char *normalize_endpoint(const char *url, const char **why)
     return ecsrev_xstrndup(url, len);
 }
 
-static bool env_true(ecsrev_getenv_fn getenv_fn, void *env_payload, const char *name)
+bool ecsrev_awsconfig__env_true(ecsrev_getenv_fn getenv_fn, void *env_payload, const char *name)
 {
     const char *v = env(getenv_fn, env_payload, name);
     if (v == NULL || strlen(v) != 4) {
@@ -1021,7 +1021,8 @@ int ecsrev_service_endpoint_resolve(char **out, const char *service, const char 
         char c = service_env[i];
         service_env[i] = (char)((c >= 'a' && c <= 'z') ? c - 'a' + 'A' : (c == '-' ? '_' : c));
     }
-    bool ignore = env_true(getenv_fn, env_payload, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    bool ignore =
+        ecsrev_awsconfig__env_true(getenv_fn, env_payload, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     if (endpoint_opt != NULL) {
         v = endpoint_opt;
         where = "--endpoint-url";

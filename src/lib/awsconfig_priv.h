@@ -5,9 +5,11 @@
 #ifndef ECSREV_AWSCONFIG_PRIV_H
 #define ECSREV_AWSCONFIG_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <ecsrev/buf.h>
+#include <ecsrev/creds.h>
 #include <ecsrev/error.h>
 
 /**
@@ -48,5 +50,8 @@ ECSREV_MUST_CHECK int ecsrev_awsconfig__read_file(struct ecsrev_buf *out, const 
  * environment can be quoted in a one-line error message.
  */
 void ecsrev_awsconfig__printable(char *out, size_t size, const char *s);
+
+/** Is the environment variable @p name "true" (any case), as the AWS SDKs read flags? */
+bool ecsrev_awsconfig__env_true(ecsrev_getenv_fn getenv_fn, void *env_payload, const char *name);
 
 #endif

@@ -173,20 +173,6 @@ static bool nonempty(const char *s)
     return s != NULL && s[0] != '\0';
 }
 
-static bool env_is_true(const struct ecsrev_creds_context *ctx, const char *name)
-{
-    const char *v = env(ctx->getenv_fn, ctx->env_payload, name);
-    if (v == NULL || strlen(v) != 4) {
-        return false;
-    }
-    for (int i = 0; i < 4; i++) {
-        if ((v[i] | 0x20) != "true"[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static int from_profile_keys(struct ecsrev_credentials *out, const struct ecsrev_aws_profile *p,
                              struct ecsrev_error *err)
 {
@@ -695,7 +681,8 @@ static int from_credential_source(struct ecsrev_credentials *out,
                             err);
     } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
         /* AWS_EC2_METADATA_DISABLED=true holds here too, as in botocore */
-        rc = ctx->http_fn != NULL && !env_is_true(ctx, "AWS_EC2_METADATA_DISABLED")
+        rc = ctx->http_fn != NULL && !ecsrev_awsconfig__env_true(ctx->getenv_fn, ctx->env_payload,
+                                                                 "AWS_EC2_METADATA_DISABLED")
                  ? from_imds(out, ctx->getenv_fn, ctx->env_payload, ctx->http_fn, ctx->http_payload,
                              err)
                  : 0;
@@ -901,7 +888,8 @@ int ecsrev_creds_resolve(struct ecsrev_credentials *out, const struct ecsrev_aws
 {
     int rc = 0;
     const struct ecsrev_aws_profile *p = &cfg->creds;
-    bool imds_off = env_is_true(ctx, "AWS_EC2_METADATA_DISABLED");
+    bool imds_off =
+        ecsrev_awsconfig__env_true(ctx->getenv_fn, ctx->env_payload, "AWS_EC2_METADATA_DISABLED");
     *out = (struct ecsrev_credentials)ECSREV_CREDENTIALS_INIT;
     if (!cfg->profile_from_option &&
         (rc = from_env(out, ctx->getenv_fn, ctx->env_payload, err)) != 0) {

@@ -247,24 +247,15 @@ int ecsrev_sts__parse(struct ecsrev_credentials *out, bool *retryable, long stat
 /* ---- requests ----------------------------------------------------------------------------- */
 
 /* Append "&name=<value percent-encoded>" (RFC 3986 unreserved kept, as botocore). */
-static void form_add(struct ecsrev_buf *b, const char *name, const char *value)
+static int form_add(struct ecsrev_buf *b, const char *name, const char *value,
+                    struct ecsrev_error *err)
 {
-    static const char hex[] = "0123456789ABCDEF";
     if (b->len > 0) {
         ecsrev_buf_add(b, "&", 1);
     }
     ecsrev_buf_add(b, name, strlen(name));
     ecsrev_buf_add(b, "=", 1);
-    for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
-        unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            ecsrev_buf_add(b, p, 1);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            ecsrev_buf_add(b, e, 3);
-        }
-    }
+    return ecsrev_sigv4_uri_encode(b, value, strlen(value), true, err);
 }
 
 static bool chars_in(const char *s, size_t min, size_t max, const char *extra)
@@ -359,18 +350,20 @@ static int call_setup(struct sts_call *c, const struct ecsrev_sts__role *r, int6
     }
     char session[32];
     (void)snprintf(session, sizeof(session), "ecsrev-%lld", (long long)(now / 1000));
-    form_add(&c->body, "Action", r->web_token != NULL ? "AssumeRoleWithWebIdentity" : "AssumeRole");
-    form_add(&c->body, "Version", STS_VERSION);
-    form_add(&c->body, "RoleArn", r->role_arn);
-    form_add(&c->body, "RoleSessionName", r->session_name != NULL ? r->session_name : session);
-    if (r->external_id != NULL) {
-        form_add(&c->body, "ExternalId", r->external_id);
-    }
-    if (r->duration != NULL) {
-        form_add(&c->body, "DurationSeconds", r->duration);
-    }
-    if (r->web_token != NULL) {
-        form_add(&c->body, "WebIdentityToken", r->web_token);
+    const char *fields[][2] = {
+        {"Action", r->web_token != NULL ? "AssumeRoleWithWebIdentity" : "AssumeRole"},
+        {"Version", STS_VERSION},
+        {"RoleArn", r->role_arn},
+        {"RoleSessionName", r->session_name != NULL ? r->session_name : session},
+        {"ExternalId", r->external_id},
+        {"DurationSeconds", r->duration},
+        {"WebIdentityToken", r->web_token},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (fields[i][1] != NULL &&
+            (rc = form_add(&c->body, fields[i][0], fields[i][1], err)) < 0) {
+            return rc;
+        }
     }
     return 0;
 }
